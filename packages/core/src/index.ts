@@ -1,0 +1,21 @@
+/**
+ * @onnxvae/core: build ONNX graphs in TypeScript, differentiate them, and run them on any ONNX Runtime.
+ *
+ * @example
+ * const g = new Graph('mlp');
+ * const x = g.input('x', 'float32', ['batch', 3]);
+ * const w = g.initializer('w', tensorData('float32', [3, 2]));
+ * const loss = g.ReduceSum(g.Tanh(g.MatMul(x, w)));
+ * const [dw] = gradients(g, loss, [w]);
+ * g.output(loss, 'loss'); g.output(dw);
+ * const bytes = serializeModel(g);
+ */
+import './ops/index.js';
+
+export * from './ir/dtype.js';
+export * from './ir/shape.js';
+export * from './ir/tensor.js';
+export * from './ir/graph.js';
+export * from './ir/serialize.js';
+export * from './ops/index.js';
+export * from './autodiff/gradients.js';

@@ -1,0 +1,177 @@
+import { type DType, isFloat } from '../ir/dtype.js';
+import type { OutType, Value } from '../ir/graph.js';
+import { type Dim, ShapeError, broadcastShapes, formatShape, normAxis } from '../ir/shape.js';
+import { type TensorData, tensorData } from '../ir/tensor.js';
+import type { GradRule, InferContext, OpCase, OpDef } from './op-def.js';
+
+/** The input at i, which the op requires. */
+export function need(ctx: InferContext, i: number): Value {
+  const v = ctx.inputs[i];
+  if (!v) throw new ShapeError(`input ${i} is required`);
+  return v;
+}
+
+export function requireFloat(v: Value, what = 'input'): void {
+  if (!isFloat(v.dtype)) throw new ShapeError(`${what} '${v.name}' must be a float tensor, got ${v.dtype}`);
+}
+
+export function sameDType(vs: readonly (Value | undefined)[]): DType {
+  const present = vs.filter((v): v is Value => v !== undefined);
+  const dt = present[0].dtype;
+  for (const v of present) {
+    if (v.dtype !== dt) {
+      throw new ShapeError(`inputs must share one dtype, got ${present.map((p) => `${p.name}: ${p.dtype}`).join(', ')}`);
+    }
+  }
+  return dt;
+}
+
+export function inferSame(ctx: InferContext): OutType[] {
+  const x = need(ctx, 0);
+  return [{ dtype: x.dtype, shape: x.shape }];
+}
+
+export function inferBroadcast(ctx: InferContext, outDType?: DType): OutType[] {
+  const vs = ctx.inputs.map((_, i) => need(ctx, i));
+  const dt = sameDType(vs);
+  return [{ dtype: outDType ?? dt, shape: broadcastShapes(...vs.map((v) => v.shape)) }];
+}
+
+/** Reads a constant int64/int32 input as numbers (axes, shapes, pads). */
+export function constInts(v: Value | undefined, what: string): number[] | undefined {
+  if (!v) return undefined;
+  if (!v.constValue) throw new ShapeError(`${what} '${v.name}' must be a constant (an initializer or Constant), so the shape can be known`);
+  return Array.from(v.constValue.data as ArrayLike<number | bigint>, (e) => Number(e));
+}
+
+// ---- float64 reference helpers for the op test suite ---------------------------------------------------------
+
+export function strides(shape: readonly number[]): number[] {
+  const s = new Array<number>(shape.length);
+  let acc = 1;
+  for (let i = shape.length - 1; i >= 0; i--) {
+    s[i] = acc;
+    acc *= shape[i];
+  }
+  return s;
+}
+
+/** Broadcasting elementwise map over any number of inputs, in float64. */
+export function mapN(ins: readonly TensorData[], f: (...xs: number[]) => number, dtype: DType = 'float64'): TensorData {
+  const shape = broadcastShapes(...ins.map((t) => t.shape)) as number[];
+  const n = shape.reduce((a, b) => a * b, 1);
+  const out = new Float64Array(n);
+  const outStrides = strides(shape);
+  const inStrides = ins.map((t) => {
+    const s = strides(t.shape);
+    const off = shape.length - t.shape.length;
+    return shape.map((_, i) => (i < off || t.shape[i - off] === 1 ? 0 : s[i - off]));
+  });
+  const args = new Array<number>(ins.length);
+  for (let i = 0; i < n; i++) {
+    for (let k = 0; k < ins.length; k++) {
+      let rem = i;
+      let idx = 0;
+      for (let d = 0; d < shape.length; d++) {
+        const c = Math.floor(rem / outStrides[d]);
+        rem -= c * outStrides[d];
+        idx += c * inStrides[k][d];
+      }
+      args[k] = Number(ins[k].data[idx]);
+    }
+    out[i] = f(...args);
+  }
+  if (dtype === 'float64') return tensorData('float64', shape, out);
+  return tensorData(dtype, shape, Array.from(out));
+}
+
+// ---- factories for the many one-line elementwise ops ----------------------------------------------------------
+
+export interface UnarySpec {
+  opType: string;
+  sinceVersion: number;
+  attrs?: OpDef['attrs'];
+  grad: GradRule | 'none';
+  /** Scalar reference; attribute values come from the case. */
+  ref: (x: number, attr: (name: string, d: number) => number) => number;
+  cases: OpCase[];
+  /** Float inputs only (default true). */
+  floatOnly?: boolean;
+}
+
+export function unaryOp(spec: UnarySpec): OpDef {
+  return {
+    opType: spec.opType,
+    sinceVersion: spec.sinceVersion,
+    inputs: [1, 1],
+    attrs: spec.attrs ?? {},
+    infer(ctx) {
+      const x = need(ctx, 0);
+      if (spec.floatOnly !== false) requireFloat(x);
+      return [{ dtype: x.dtype, shape: x.shape }];
+    },
+    grad: spec.grad,
+    reference: (ins, attrs) => [
+      mapN(ins, (x) =>
+        spec.ref(x, (name, d) => {
+          const t = spec.attrs?.[name];
+          // Float attributes are stored as float32 in ONNX.
+          return t === 'int' ? attrs.int(name, d) : Math.fround(attrs.float(name, d));
+        }),
+      ),
+    ],
+    cases: spec.cases,
+  };
+}
+
+export interface BinarySpec {
+  opType: string;
+  sinceVersion: number;
+  grad: GradRule | 'none';
+  ref: (a: number, b: number) => number;
+  cases: OpCase[];
+  /** Output dtype for comparisons (bool). */
+  outDType?: DType;
+}
+
+export function binaryOp(spec: BinarySpec): OpDef {
+  return {
+    opType: spec.opType,
+    sinceVersion: spec.sinceVersion,
+    inputs: [2, 2],
+    attrs: {},
+    infer: (ctx) => inferBroadcast(ctx, spec.outDType),
+    grad: spec.grad,
+    reference: (ins) => [mapN(ins, spec.ref, spec.outDType === 'bool' ? 'bool' : 'float64')],
+    cases: spec.cases,
+  };
+}
+
+/** Standard broadcasting cases for a binary op: same shape, row broadcast, scalar, both sides broadcast. */
+export function broadcastCases(domainA: [number, number] = [-1, 1], domainB: [number, number] = [-1, 1]): OpCase[] {
+  return [
+    { name: 'same shape', inputs: [{ shape: [2, 3], domain: domainA }, { shape: [2, 3], domain: domainB }] },
+    { name: 'row broadcast', inputs: [{ shape: [3, 4], domain: domainA }, { shape: [4], domain: domainB }] },
+    { name: 'scalar', inputs: [{ shape: [2, 3], domain: domainA }, { shape: [], domain: domainB }] },
+    { name: 'both broadcast', inputs: [{ shape: [3, 1], domain: domainA }, { shape: [1, 4], domain: domainB }] },
+  ];
+}
+
+export function describe(v: Value): string {
+  return `${v.name}: ${v.dtype}${formatShape(v.shape)}`;
+}
+
+/** The dims held by a shape-valued input: a constant, or Shape's output with symbolic dims. */
+export function shapeDims(v: Value | undefined, what: string): Dim[] | undefined {
+  if (!v) return undefined;
+  if (v.dims) return v.dims;
+  const c = constInts(v, what);
+  return c;
+}
+
+/** Sorted, normalized axes of a reduction; all axes when none are given. */
+export function reduceAxes(x: Value, axesInput: Value | undefined): number[] {
+  const axes = constInts(axesInput, 'axes');
+  if (!axes || axes.length === 0) return x.shape.map((_, i) => i);
+  return [...new Set(axes.map((a) => normAxis(a, x.rank)))].sort((a, b) => a - b);
+}

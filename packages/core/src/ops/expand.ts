@@ -1,0 +1,29 @@
+import { ShapeError, broadcastShapes } from '../ir/shape.js';
+import { mapN, need, shapeDims } from './common.js';
+import type { OpDef } from './op-def.js';
+import { tensorData } from '../ir/tensor.js';
+
+export const Expand: OpDef = {
+  opType: 'Expand',
+  sinceVersion: 13,
+  inputs: [2, 2],
+  attrs: {},
+  differentiable: [0],
+  infer(ctx) {
+    const x = need(ctx, 0);
+    const dims = shapeDims(ctx.inputs[1], 'shape');
+    if (!dims) throw new ShapeError('shape input is required');
+    return [{ dtype: x.dtype, shape: broadcastShapes(x.shape, dims) }];
+  },
+  // dX = dY, which is in the broadcast shape; autodiff sums it back down to X's shape.
+  grad: ({ dy: [d] }) => [d],
+  reference: (ins) => {
+    const shape = Array.from(ins[1].data as BigInt64Array, Number);
+    const n = shape.reduce((a, b) => a * b, 1);
+    return [mapN([ins[0], tensorData('float64', shape, new Array(n).fill(0))], (a) => a)];
+  },
+  cases: [
+    { inputs: [{ shape: [3, 1] }, { shape: [3], dtype: 'int64', values: [2, 3, 4], constant: true }] },
+    { name: 'same rank', inputs: [{ shape: [1, 4] }, { shape: [2], dtype: 'int64', values: [3, 4], constant: true }] },
+  ],
+};

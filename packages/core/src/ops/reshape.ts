@@ -1,0 +1,73 @@
+import { type Dim, ShapeError, formatShape } from '../ir/shape.js';
+import { freshDim } from '../ir/graph.js';
+import { tensorData } from '../ir/tensor.js';
+import { need, shapeDims } from './common.js';
+import type { OpDef } from './op-def.js';
+
+/** Splits dims into their static product and the list of symbolic names. */
+function factor(dims: readonly Dim[]): { n: number; syms: string[] } {
+  let n = 1;
+  const syms: string[] = [];
+  for (const d of dims) {
+    if (typeof d === 'number') n *= d;
+    else syms.push(d);
+  }
+  return { n, syms };
+}
+
+export function reshapeDims(input: readonly Dim[], target: readonly Dim[], allowzero = false): Dim[] {
+  const out = target.map((d, i) => (d === 0 && !allowzero ? input[i] : d));
+  if (out.some((d) => d === undefined)) throw new ShapeError(`a 0 in shape ${formatShape(target)} copies a dim the input ${formatShape(input)} lacks`);
+  const inferIdx = out.indexOf(-1);
+  if (out.lastIndexOf(-1) !== inferIdx) throw new ShapeError(`shape ${formatShape(target)} has more than one -1`);
+  const fi = factor(input);
+  const known = factor(out.filter((_, i) => i !== inferIdx));
+  const remaining = [...fi.syms];
+  let symsOk = true;
+  for (const s of known.syms) {
+    const k = remaining.indexOf(s);
+    if (k < 0) symsOk = false;
+    else remaining.splice(k, 1);
+  }
+  if (inferIdx >= 0) {
+    if (known.n === 0 || fi.n % known.n !== 0 || !symsOk) out[inferIdx] = freshDim('reshape');
+    else {
+      const q = fi.n / known.n;
+      out[inferIdx] = remaining.length === 0 ? q : remaining.length === 1 && q === 1 ? remaining[0] : freshDim('reshape');
+    }
+  } else if (fi.syms.length === 0 && known.syms.length === 0 && fi.n !== known.n) {
+    throw new ShapeError(`cannot reshape ${formatShape(input)} (${fi.n} elements) to ${formatShape(target)} (${known.n} elements)`);
+  }
+  return out;
+}
+
+export const Reshape: OpDef = {
+  opType: 'Reshape',
+  sinceVersion: 14,
+  inputs: [2, 2],
+  attrs: { allowzero: 'int' },
+  differentiable: [0],
+  infer(ctx) {
+    const x = need(ctx, 0);
+    const target = shapeDims(need(ctx, 1), 'shape');
+    if (!target) throw new ShapeError('shape input is required');
+    const shape = reshapeDims(x.shape, target, ctx.attrs.int('allowzero', 0) === 1);
+    const c = x.constValue;
+    return [{ dtype: x.dtype, shape, ...(c ? { constValue: tensorData(c.dtype, shape as number[], c.data) } : {}) }];
+  },
+  // dX = Reshape(dY, shape(X))
+  grad: ({ g, inputs: [x], dy: [d] }) => {
+    if (!d || !x) return [];
+    const s = x.shape.every((v) => typeof v === 'number') ? g.ints(x.shape as number[]) : g.Shape(x);
+    return [g.Reshape(d, s)];
+  },
+  reference: (ins) => {
+    const target = Array.from(ins[1].data as BigInt64Array, Number);
+    const shape = reshapeDims(ins[0].shape, target) as number[];
+    return [tensorData('float64', shape, Array.from(ins[0].data as Float64Array))];
+  },
+  cases: [
+    { inputs: [{ shape: [2, 3, 2] }, { shape: [2], dtype: 'int64', values: [3, 4], constant: true }] },
+    { name: 'infer -1 and copy 0', inputs: [{ shape: [2, 3, 2] }, { shape: [2], dtype: 'int64', values: [0, -1], constant: true }] },
+  ],
+};
