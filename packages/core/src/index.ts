@@ -12,10 +12,10 @@
  */
 import './ops/index.js';
 
+export * from './autodiff/gradients.js';
 export * from './ir/dtype.js';
-export * from './ir/shape.js';
-export * from './ir/tensor.js';
 export * from './ir/graph.js';
 export * from './ir/serialize.js';
+export * from './ir/shape.js';
+export * from './ir/tensor.js';
 export * from './ops/index.js';
-export * from './autodiff/gradients.js';

@@ -1,6 +1,6 @@
 import { isFloat } from '../ir/dtype.js';
 import { Attrs, type Graph, type Node, type Value } from '../ir/graph.js';
-import { type Dim, ShapeError, formatShape, sameShape } from '../ir/shape.js';
+import { type Dim, formatShape, ShapeError, sameShape } from '../ir/shape.js';
 import { tensorData } from '../ir/tensor.js';
 import { lookupOp } from '../ops/registry.js';
 
@@ -80,7 +80,9 @@ export function gradients(g: Graph, y: Value, wrt: readonly Value[], opts: Gradi
       );
       if (!needs.some(Boolean)) continue;
       if (!def.grad) {
-        throw new GradientError(`operator ${node.opType} has no gradient rule (${describeNode(node)}); it lies between the loss and a value being differentiated`);
+        throw new GradientError(
+          `operator ${node.opType} has no gradient rule (${describeNode(node)}); it lies between the loss and a value being differentiated`,
+        );
       }
       const where = describeNode(node);
       const grads = def.grad({ g, node, inputs: node.inputs, outputs: node.outputs, dy, needs, attrs: new Attrs(node.attrs, where) });
@@ -139,6 +141,10 @@ export function unbroadcast(g: Graph, gv: Value, target: readonly Dim[], where =
     else throw new ShapeError(`${where}: cannot reduce gradient ${formatShape(gv.shape)} to input shape ${formatShape(target)}`);
   }
   let r = axes.length ? g.ReduceSum(gv, axes, true) : gv;
-  if (k > 0) r = g.Squeeze(r, Array.from({ length: k }, (_, i) => i));
+  if (k > 0)
+    r = g.Squeeze(
+      r,
+      Array.from({ length: k }, (_, i) => i),
+    );
   return r;
 }

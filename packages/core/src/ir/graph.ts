@@ -1,7 +1,7 @@
-import type { DType } from './dtype.js';
-import { type Dim, type Shape, ShapeError, formatShape } from './shape.js';
-import { type TensorData, tensorData } from './tensor.js';
 import { lookupOp } from '../ops/registry.js';
+import type { DType } from './dtype.js';
+import { type Dim, formatShape, type Shape, ShapeError } from './shape.js';
+import { type TensorData, tensorData } from './tensor.js';
 // Registers every op definition, so a Graph can be used on its own.
 import '../ops/index.js';
 
@@ -66,11 +66,11 @@ export class Attrs {
   has(name: string): boolean {
     return this.map.has(name);
   }
-  private get<T extends AttrType>(name: string, type: T): Extract<AttrValue, { type: T }>['value'] | undefined {
+  private get(name: string, type: AttrType): unknown {
     const a = this.map.get(name);
     if (a === undefined) return undefined;
     if (a.type !== type) throw new ShapeError(`${this.where}: attribute '${name}' is ${a.type}, expected ${type}`);
-    return a.value as Extract<AttrValue, { type: T }>['value'];
+    return a.value;
   }
   private req<T>(name: string, v: T | undefined, d: T | undefined): T {
     if (v !== undefined) return v;
@@ -78,25 +78,25 @@ export class Attrs {
     throw new ShapeError(`${this.where}: required attribute '${name}' is missing`);
   }
   int(name: string, d?: number): number {
-    return this.req(name, this.get(name, 'int'), d);
+    return this.req(name, this.get(name, 'int') as number | undefined, d);
   }
   float(name: string, d?: number): number {
-    return this.req(name, this.get(name, 'float'), d);
+    return this.req(name, this.get(name, 'float') as number | undefined, d);
   }
   string(name: string, d?: string): string {
-    return this.req(name, this.get(name, 'string'), d);
+    return this.req(name, this.get(name, 'string') as string | undefined, d);
   }
   ints(name: string, d?: number[]): number[] {
-    return this.req(name, this.get(name, 'ints'), d);
+    return this.req(name, this.get(name, 'ints') as number[] | undefined, d);
   }
   floats(name: string, d?: number[]): number[] {
-    return this.req(name, this.get(name, 'floats'), d);
+    return this.req(name, this.get(name, 'floats') as number[] | undefined, d);
   }
   tensor(name: string): TensorData {
-    return this.req(name, this.get(name, 'tensor'), undefined);
+    return this.req(name, this.get(name, 'tensor') as TensorData | undefined, undefined);
   }
   graph(name: string): Graph {
-    return this.req(name, this.get(name, 'graph'), undefined);
+    return this.req(name, this.get(name, 'graph') as Graph | undefined, undefined);
   }
   /** Plain copy for building a similar node (e.g. in gradient rules). */
   raw(): Map<string, AttrValue> {
@@ -144,7 +144,8 @@ function inferAttrType(v: AttrInput): AttrType {
   if (typeof v === 'number') return Number.isInteger(v) ? 'int' : 'float';
   if (typeof v === 'string') return 'string';
   if (typeof v === 'boolean') return 'int';
-  if (Array.isArray(v)) return v.length > 0 && typeof v[0] === 'string' ? 'strings' : v.every((e) => Number.isInteger(e)) ? 'ints' : 'floats';
+  if (Array.isArray(v))
+    return v.length > 0 && typeof v[0] === 'string' ? 'strings' : v.every((e) => Number.isInteger(e)) ? 'ints' : 'floats';
   return 'tensor';
 }
 
@@ -274,7 +275,12 @@ export class Graph {
    * Adds a node of any registered op; returns its outputs. attrs are converted with the op's attribute schema;
    * undefined inputs are omitted optional inputs (trailing ones are dropped).
    */
-  op(opType: string, inputs: readonly (Value | undefined)[], attrs: Record<string, AttrInput | undefined> = {}, opts: OpOptions = {}): Value[] {
+  op(
+    opType: string,
+    inputs: readonly (Value | undefined)[],
+    attrs: Record<string, AttrInput | undefined> = {},
+    opts: OpOptions = {},
+  ): Value[] {
     const domain = opts.domain ?? '';
     const def = lookupOp(opType, domain);
     const nodeName = this.uniqueName(this.prefixed(opts.name ?? opType));
@@ -287,7 +293,9 @@ export class Graph {
     }
     const [minIn, maxIn] = def.inputs;
     if (ins.length < minIn || ins.length > maxIn) {
-      throw new ShapeError(`${where}: takes ${minIn === maxIn ? minIn : `${minIn} to ${maxIn === Infinity ? 'any number of' : maxIn}`} inputs, got ${ins.length}`);
+      throw new ShapeError(
+        `${where}: takes ${minIn === maxIn ? minIn : `${minIn} to ${maxIn === Infinity ? 'any number of' : maxIn}`} inputs, got ${ins.length}`,
+      );
     }
     const map = new Map<string, AttrValue>();
     for (const [k, v] of Object.entries(attrs)) {
@@ -302,7 +310,15 @@ export class Graph {
   }
 
   /** Adds a node with converted attributes (also used when reading ONNX files); runs the shape rule. */
-  addNode(opType: string, domain: string, nodeName: string, ins: (Value | undefined)[], attrs: Map<string, AttrValue>, numOutputs?: number, outputNames?: string[]): Node {
+  addNode(
+    opType: string,
+    domain: string,
+    nodeName: string,
+    ins: (Value | undefined)[],
+    attrs: Map<string, AttrValue>,
+    numOutputs?: number,
+    outputNames?: string[],
+  ): Node {
     const def = lookupOp(opType, domain);
     const where = `node '${nodeName}' (${opType})`;
     if (!def) throw new ShapeError(`${where}: operator ${opType} has no definition in @onnxvae/core ops`);
@@ -315,7 +331,8 @@ export class Graph {
       throw new ShapeError(`${where}: ${msg}; inputs: ${desc || 'none'}`);
     }
     const outVals = outs.map((o, i) => {
-      const name = outputNames?.[i] !== undefined ? this.claimName(outputNames[i]) : this.uniqueName(`${nodeName}_out${outs.length > 1 ? i : ''}`);
+      const name =
+        outputNames?.[i] !== undefined ? this.claimName(outputNames[i]) : this.uniqueName(`${nodeName}_out${outs.length > 1 ? i : ''}`);
       const v = new Value(this, name, o.dtype, [...o.shape], undefined);
       if (o.constValue) v.constValue = o.constValue;
       if (o.dims) v.dims = o.dims;
@@ -327,7 +344,12 @@ export class Graph {
     return node;
   }
 
-  op1(opType: string, inputs: readonly (Value | undefined)[], attrs: Record<string, AttrInput | undefined> = {}, opts: OpOptions = {}): Value {
+  op1(
+    opType: string,
+    inputs: readonly (Value | undefined)[],
+    attrs: Record<string, AttrInput | undefined> = {},
+    opts: OpOptions = {},
+  ): Value {
     return this.op(opType, inputs, attrs, opts)[0];
   }
 
@@ -350,7 +372,14 @@ export class Graph {
 
   /** An int64 vector constant (shapes, axes, pads). */
   ints(values: readonly number[]): Value {
-    return this.Constant(tensorData('int64', [values.length], values.map((v) => BigInt(v))), 'ints');
+    return this.Constant(
+      tensorData(
+        'int64',
+        [values.length],
+        values.map((v) => BigInt(v)),
+      ),
+      'ints',
+    );
   }
 
   /** Turns a number into a scalar constant of `like`'s dtype. */
@@ -485,7 +514,13 @@ export class Graph {
     return this.op1('Concat', xs, { axis });
   }
   Slice(x: Value, starts: readonly number[], ends: readonly number[], axes?: readonly number[], steps?: readonly number[]): Value {
-    return this.op1('Slice', [x, this.ints(starts), this.ints(ends), axes ? this.ints(axes) : undefined, steps ? this.ints(steps) : undefined]);
+    return this.op1('Slice', [
+      x,
+      this.ints(starts),
+      this.ints(ends),
+      axes ? this.ints(axes) : undefined,
+      steps ? this.ints(steps) : undefined,
+    ]);
   }
   Split(x: Value, axis: number, split: readonly number[]): Value[] {
     return this.op('Split', [x, this.ints(split)], { axis }, { outputs: split.length });

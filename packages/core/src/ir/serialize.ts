@@ -1,6 +1,6 @@
 /** The one module that speaks protobuf: Graph ⇄ ONNX ModelProto bytes. */
 import onnxProto from 'onnx-proto';
-import { type DType, ONNX_DTYPE, dtypeFromOnnx, typedArrayFor } from './dtype.js';
+import { type DType, dtypeFromOnnx, ONNX_DTYPE, typedArrayFor } from './dtype.js';
 import { type AttrValue, Graph, type Value } from './graph.js';
 import type { Dim } from './shape.js';
 import { type TensorData, tensorData } from './tensor.js';
@@ -52,7 +52,8 @@ function protoToTensor(p: onnxProto.onnx.ITensorProto, where: string): TensorDat
         : dtype === 'int64'
           ? ((p.int64Data ?? []) as LongLike[])
           : (p.int32Data ?? []);
-  if (src.length !== n) throw new Error(`${where}: tensor '${p.name}' has ${src.length} elements but shape [${shape.join(', ')}] needs ${n}`);
+  if (src.length !== n)
+    throw new Error(`${where}: tensor '${p.name}' has ${src.length} elements but shape [${shape.join(', ')}] needs ${n}`);
   for (let i = 0; i < n; i++) {
     if (dtype === 'int64') (out as BigInt64Array)[i] = BigInt(num(src[i]));
     else (out as Float64Array)[i] = num(src[i]);

@@ -30,8 +30,18 @@ export const Clip: OpDef = {
   },
   cases: [
     {
-      inputs: [{ shape: [2, 3], values: [-1.5, -0.7, -0.2, 0.3, 0.9, 1.4] }, { shape: [], values: [-0.5] }, { shape: [], values: [1] }],
+      inputs: [
+        { shape: [2, 3], values: [-1.5, -0.7, -0.2, 0.3, 0.9, 1.4] },
+        { shape: [], values: [-0.5] },
+        { shape: [], values: [1] },
+      ],
     },
-    { name: 'min only', inputs: [{ shape: [2, 3], values: [-1.5, -0.7, -0.2, 0.3, 0.9, 1.4] }, { shape: [], values: [0] }] },
+    {
+      name: 'min only',
+      inputs: [
+        { shape: [2, 3], values: [-1.5, -0.7, -0.2, 0.3, 0.9, 1.4] },
+        { shape: [], values: [0] },
+      ],
+    },
   ],
 };

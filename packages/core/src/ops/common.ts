@@ -1,6 +1,6 @@
 import { type DType, isFloat } from '../ir/dtype.js';
 import type { OutType, Value } from '../ir/graph.js';
-import { type Dim, ShapeError, broadcastShapes, formatShape, normAxis } from '../ir/shape.js';
+import { broadcastShapes, type Dim, formatShape, normAxis, ShapeError } from '../ir/shape.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
 import type { GradRule, InferContext, OpCase, OpDef } from './op-def.js';
 
@@ -150,10 +150,34 @@ export function binaryOp(spec: BinarySpec): OpDef {
 /** Standard broadcasting cases for a binary op: same shape, row broadcast, scalar, both sides broadcast. */
 export function broadcastCases(domainA: [number, number] = [-1, 1], domainB: [number, number] = [-1, 1]): OpCase[] {
   return [
-    { name: 'same shape', inputs: [{ shape: [2, 3], domain: domainA }, { shape: [2, 3], domain: domainB }] },
-    { name: 'row broadcast', inputs: [{ shape: [3, 4], domain: domainA }, { shape: [4], domain: domainB }] },
-    { name: 'scalar', inputs: [{ shape: [2, 3], domain: domainA }, { shape: [], domain: domainB }] },
-    { name: 'both broadcast', inputs: [{ shape: [3, 1], domain: domainA }, { shape: [1, 4], domain: domainB }] },
+    {
+      name: 'same shape',
+      inputs: [
+        { shape: [2, 3], domain: domainA },
+        { shape: [2, 3], domain: domainB },
+      ],
+    },
+    {
+      name: 'row broadcast',
+      inputs: [
+        { shape: [3, 4], domain: domainA },
+        { shape: [4], domain: domainB },
+      ],
+    },
+    {
+      name: 'scalar',
+      inputs: [
+        { shape: [2, 3], domain: domainA },
+        { shape: [], domain: domainB },
+      ],
+    },
+    {
+      name: 'both broadcast',
+      inputs: [
+        { shape: [3, 1], domain: domainA },
+        { shape: [1, 4], domain: domainB },
+      ],
+    },
   ];
 }
 

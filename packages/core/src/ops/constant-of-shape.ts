@@ -22,5 +22,7 @@ export const ConstantOfShape: OpDef = {
     const n = shape.reduce((a, b) => a * b, 1);
     return [tensorData('float64', shape, new Array(n).fill(Number(v.data[0])))];
   },
-  cases: [{ attrs: { value: tensorData('float64', [1], [2.5]) }, inputs: [{ shape: [2], dtype: 'int64', values: [2, 3], constant: true }] }],
+  cases: [
+    { attrs: { value: tensorData('float64', [1], [2.5]) }, inputs: [{ shape: [2], dtype: 'int64', values: [2, 3], constant: true }] },
+  ],
 };

@@ -26,7 +26,17 @@ export const Constant: OpDef = {
     }
     if (attrs.has('value_ints')) {
       const v = attrs.ints('value_ints');
-      return [{ dtype: 'int64', shape: [v.length], constValue: tensorData('int64', [v.length], v.map((e) => BigInt(e))) }];
+      return [
+        {
+          dtype: 'int64',
+          shape: [v.length],
+          constValue: tensorData(
+            'int64',
+            [v.length],
+            v.map((e) => BigInt(e)),
+          ),
+        },
+      ];
     }
     throw new ShapeError('Constant needs one of the attributes value, value_float(s), value_int(s)');
   },

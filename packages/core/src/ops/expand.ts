@@ -1,7 +1,7 @@
-import { ShapeError, broadcastShapes } from '../ir/shape.js';
+import { broadcastShapes, ShapeError } from '../ir/shape.js';
+import { tensorData } from '../ir/tensor.js';
 import { mapN, need, shapeDims } from './common.js';
 import type { OpDef } from './op-def.js';
-import { tensorData } from '../ir/tensor.js';
 
 export const Expand: OpDef = {
   opType: 'Expand',

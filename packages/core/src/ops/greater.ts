@@ -7,5 +7,12 @@ export const Greater = binaryOp({
   // A comparison: its boolean output carries no gradient.
   grad: 'none',
   ref: (a, b) => (a > b ? 1 : 0),
-  cases: [{ inputs: [{ shape: [2, 3], values: [-1, 0, 1, 2, 3, 4] }, { shape: [3], values: [0, 0, 3] }] }],
+  cases: [
+    {
+      inputs: [
+        { shape: [2, 3], values: [-1, 0, 1, 2, 3, 4] },
+        { shape: [3], values: [0, 0, 3] },
+      ],
+    },
+  ],
 });

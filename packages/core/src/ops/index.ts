@@ -4,21 +4,12 @@ import { Add } from './add.js';
 import { Cast } from './cast.js';
 import { Clip } from './clip.js';
 import { Constant } from './constant.js';
-import { Div } from './div.js';
 import { ConstantOfShape } from './constant-of-shape.js';
-import { Expand } from './expand.js';
-import { ReduceLogSumExp } from './reduce-log-sum-exp.js';
-import { ReduceMax, ReduceMin } from './reduce-max.js';
-import { ReduceMean } from './reduce-mean.js';
-import { ReduceSum } from './reduce-sum.js';
-import { ReduceSumSquare } from './reduce-sum-square.js';
-import { Reshape } from './reshape.js';
-import { Shape, Size } from './shape.js';
-import { Squeeze } from './squeeze.js';
-import { Unsqueeze } from './unsqueeze.js';
+import { Div } from './div.js';
 import { Elu } from './elu.js';
 import { Equal } from './equal.js';
 import { Exp } from './exp.js';
+import { Expand } from './expand.js';
 import { Floor } from './floor.js';
 import { Greater } from './greater.js';
 import { GreaterOrEqual } from './greater-or-equal.js';
@@ -34,15 +25,24 @@ import { Neg } from './neg.js';
 import type { OpDef } from './op-def.js';
 import { Pow } from './pow.js';
 import { Reciprocal } from './reciprocal.js';
+import { ReduceLogSumExp } from './reduce-log-sum-exp.js';
+import { ReduceMax, ReduceMin } from './reduce-max.js';
+import { ReduceMean } from './reduce-mean.js';
+import { ReduceSum } from './reduce-sum.js';
+import { ReduceSumSquare } from './reduce-sum-square.js';
 import { registerOp } from './registry.js';
 import { Relu } from './relu.js';
+import { Reshape } from './reshape.js';
+import { Shape, Size } from './shape.js';
 import { Sigmoid } from './sigmoid.js';
 import { Sign } from './sign.js';
 import { Softplus } from './softplus.js';
 import { Sqrt } from './sqrt.js';
+import { Squeeze } from './squeeze.js';
 import { Sub } from './sub.js';
 import { Max, Min, Sum } from './sum.js';
 import { Tanh } from './tanh.js';
+import { Unsqueeze } from './unsqueeze.js';
 import { Where } from './where.js';
 
 export const OPS: OpDef[] = [
@@ -101,5 +101,5 @@ export const OPS: OpDef[] = [
 
 for (const op of OPS) registerOp(op);
 
-export { lookupOp, registeredOps, registerOp } from './registry.js';
 export type { CaseInput, GradContext, GradRule, InferContext, OpCase, OpDef } from './op-def.js';
+export { lookupOp, registeredOps, registerOp } from './registry.js';

@@ -1,4 +1,4 @@
-import { ShapeError, broadcastShapes } from '../ir/shape.js';
+import { broadcastShapes, ShapeError } from '../ir/shape.js';
 import { mapN, need } from './common.js';
 import type { OpDef } from './op-def.js';
 
@@ -18,7 +18,11 @@ function logical(opType: string, arity: 1 | 2, sinceVersion: number, f: (...xs: 
     reference: (ins) => [mapN(ins, f, 'bool')],
     cases: [
       {
-        inputs: Array.from({ length: arity }, (_, i) => ({ shape: [4], dtype: 'bool' as const, values: i === 0 ? [0, 0, 1, 1] : [0, 1, 0, 1] })),
+        inputs: Array.from({ length: arity }, (_, i) => ({
+          shape: [4],
+          dtype: 'bool' as const,
+          values: i === 0 ? [0, 0, 1, 1] : [0, 1, 0, 1],
+        })),
       },
     ],
   };

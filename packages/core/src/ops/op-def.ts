@@ -1,5 +1,5 @@
 import type { DType } from '../ir/dtype.js';
-import type { AttrInput, AttrType, Attrs, Graph, Node, OutType, Value } from '../ir/graph.js';
+import type { AttrInput, Attrs, AttrType, Graph, Node, OutType, Value } from '../ir/graph.js';
 import type { TensorData } from '../ir/tensor.js';
 
 export interface InferContext {

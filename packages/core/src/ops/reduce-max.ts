@@ -12,7 +12,11 @@ export function extremumGrad(g: Graph, x: Value, y: Value, dy: Value, axes: numb
 const cases = [
   { name: 'axis 1', inputs: [{ shape: [2, 3, 2] }, { shape: [1], dtype: 'int64' as const, values: [1], constant: true }] },
   { name: 'all axes, no keepdims', attrs: { keepdims: 0 }, inputs: [{ shape: [3, 4] }] },
-  { name: 'last axis, no keepdims', attrs: { keepdims: 0 }, inputs: [{ shape: [3, 4] }, { shape: [1], dtype: 'int64' as const, values: [-1], constant: true }] },
+  {
+    name: 'last axis, no keepdims',
+    attrs: { keepdims: 0 },
+    inputs: [{ shape: [3, 4] }, { shape: [1], dtype: 'int64' as const, values: [-1], constant: true }],
+  },
 ];
 
 export const ReduceMax = reduceOp({

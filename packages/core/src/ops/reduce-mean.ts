@@ -1,4 +1,4 @@
-import { reduceOp, expandTo } from './reduce.js';
+import { expandTo, reduceOp } from './reduce.js';
 
 export const ReduceMean = reduceOp({
   opType: 'ReduceMean',
@@ -7,7 +7,10 @@ export const ReduceMean = reduceOp({
     const xv = x as NonNullable<typeof x>;
     const dims = axes.map((a) => xv.shape[a]);
     const n = dims.every((d) => typeof d === 'number')
-      ? g.scalar((dims as number[]).reduce((a, b) => a * b, 1), xv.dtype)
+      ? g.scalar(
+          (dims as number[]).reduce((a, b) => a * b, 1),
+          xv.dtype,
+        )
       : g.Div(g.Cast(g.Size(xv), xv.dtype), g.Cast(g.Size(dy), xv.dtype));
     return g.Div(expandTo(g, dy, xv), n);
   },

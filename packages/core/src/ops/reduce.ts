@@ -1,6 +1,6 @@
 /** Shared shape rule, reference and gradient plumbing for the Reduce* ops (opset 18: axes is an input). */
 import type { Graph, Value } from '../ir/graph.js';
-import { tensorData, type TensorData } from '../ir/tensor.js';
+import { type TensorData, tensorData } from '../ir/tensor.js';
 import { need, reduceAxes, requireFloat, strides } from './common.js';
 import type { GradContext, OpCase, OpDef } from './op-def.js';
 
@@ -46,7 +46,11 @@ export function reduceOp(spec: ReduceSpec): OpDef {
       { name: 'axis 1', inputs: [{ shape: [2, 3, 2] }, { shape: [1], dtype: 'int64', values: [1], constant: true }] },
       { name: 'axes 0,2 keepdims', inputs: [{ shape: [2, 3, 2] }, { shape: [2], dtype: 'int64', values: [0, -1], constant: true }] },
       { name: 'all axes, no keepdims', attrs: { keepdims: 0 }, inputs: [{ shape: [3, 4] }] },
-      { name: 'last axis, no keepdims', attrs: { keepdims: 0 }, inputs: [{ shape: [3, 4] }, { shape: [1], dtype: 'int64', values: [-1], constant: true }] },
+      {
+        name: 'last axis, no keepdims',
+        attrs: { keepdims: 0 },
+        inputs: [{ shape: [3, 4] }, { shape: [1], dtype: 'int64', values: [-1], constant: true }],
+      },
     ],
   };
 }

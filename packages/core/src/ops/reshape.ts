@@ -1,5 +1,5 @@
-import { type Dim, ShapeError, formatShape } from '../ir/shape.js';
 import { freshDim } from '../ir/graph.js';
+import { type Dim, formatShape, ShapeError } from '../ir/shape.js';
 import { tensorData } from '../ir/tensor.js';
 import { need, shapeDims } from './common.js';
 import type { OpDef } from './op-def.js';
@@ -17,7 +17,8 @@ function factor(dims: readonly Dim[]): { n: number; syms: string[] } {
 
 export function reshapeDims(input: readonly Dim[], target: readonly Dim[], allowzero = false): Dim[] {
   const out = target.map((d, i) => (d === 0 && !allowzero ? input[i] : d));
-  if (out.some((d) => d === undefined)) throw new ShapeError(`a 0 in shape ${formatShape(target)} copies a dim the input ${formatShape(input)} lacks`);
+  if (out.some((d) => d === undefined))
+    throw new ShapeError(`a 0 in shape ${formatShape(target)} copies a dim the input ${formatShape(input)} lacks`);
   const inferIdx = out.indexOf(-1);
   if (out.lastIndexOf(-1) !== inferIdx) throw new ShapeError(`shape ${formatShape(target)} has more than one -1`);
   const fi = factor(input);

@@ -13,7 +13,17 @@ export const Shape: OpDef = {
     const clamp = (v: number) => Math.min(r, Math.max(0, v < 0 ? v + r : v));
     const dims = x.shape.slice(clamp(ctx.attrs.int('start', 0)), clamp(ctx.attrs.int('end', r)));
     const out = { dtype: 'int64' as const, shape: [dims.length], dims: [...dims] };
-    if (dims.every((d) => typeof d === 'number')) return [{ ...out, constValue: tensorData('int64', [dims.length], dims.map((d) => BigInt(d))) }];
+    if (dims.every((d) => typeof d === 'number'))
+      return [
+        {
+          ...out,
+          constValue: tensorData(
+            'int64',
+            [dims.length],
+            dims.map((d) => BigInt(d)),
+          ),
+        },
+      ];
     return [out];
   },
   // An integer description of a shape: no gradient.
@@ -22,7 +32,13 @@ export const Shape: OpDef = {
     const r = ins[0].shape.length;
     const clamp = (v: number) => Math.min(r, Math.max(0, v < 0 ? v + r : v));
     const dims = ins[0].shape.slice(clamp(attrs.int('start', 0)), clamp(attrs.int('end', r)));
-    return [tensorData('int64', [dims.length], dims.map((d) => BigInt(d)))];
+    return [
+      tensorData(
+        'int64',
+        [dims.length],
+        dims.map((d) => BigInt(d)),
+      ),
+    ];
   },
   cases: [{ inputs: [{ shape: [2, 3, 4] }] }, { name: 'start 1', attrs: { start: 1 }, inputs: [{ shape: [2, 3, 4] }] }],
 };

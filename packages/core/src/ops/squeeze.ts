@@ -1,4 +1,4 @@
-import { ShapeError, normAxis } from '../ir/shape.js';
+import { normAxis, ShapeError } from '../ir/shape.js';
 import { tensorData } from '../ir/tensor.js';
 import { constInts, need } from './common.js';
 import type { OpDef } from './op-def.js';
@@ -28,7 +28,9 @@ export const Squeeze: OpDef = {
     return [axes.length ? g.Unsqueeze(d, axes) : d];
   },
   reference: (ins) => {
-    const axes = ins[1] ? Array.from(ins[1].data as BigInt64Array, (a) => (Number(a) < 0 ? Number(a) + ins[0].shape.length : Number(a))) : null;
+    const axes = ins[1]
+      ? Array.from(ins[1].data as BigInt64Array, (a) => (Number(a) < 0 ? Number(a) + ins[0].shape.length : Number(a)))
+      : null;
     const shape = ins[0].shape.filter((d, i) => (axes ? !axes.includes(i) : d !== 1));
     return [tensorData('float64', shape, Array.from(ins[0].data as Float64Array))];
   },

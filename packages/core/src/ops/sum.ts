@@ -19,11 +19,23 @@ function extremum(opType: 'Max' | 'Min', pick: (a: number, b: number) => number)
     ...base,
     inputs: [1, Number.POSITIVE_INFINITY],
     // dXᵢ = dY·[Xᵢ = Y] (ties send the gradient to every tied input, as subgradients allow)
-    grad: ({ g, inputs, outputs: [y], dy: [d], needs }) => inputs.map((x, i) => (needs[i] && d && x ? g.Where(g.Equal(x, y), d, 0) : undefined)),
+    grad: ({ g, inputs, outputs: [y], dy: [d], needs }) =>
+      inputs.map((x, i) => (needs[i] && d && x ? g.Where(g.Equal(x, y), d, 0) : undefined)),
     reference: (ins) => [mapN(ins, (...xs) => xs.reduce((a, b) => pick(a, b)))],
     cases: [
-      { inputs: [{ shape: [2, 3], values: [-1, 2, 0.5, 3, -2, 1] }, { shape: [2, 3], values: [0.3, 1, -1, 2.5, 0.2, 1.7] }] },
-      { name: 'broadcast', inputs: [{ shape: [2, 3], values: [-1, 2, 0.5, 3, -2, 1] }, { shape: [3], values: [0.3, 1.1, -1] }] },
+      {
+        inputs: [
+          { shape: [2, 3], values: [-1, 2, 0.5, 3, -2, 1] },
+          { shape: [2, 3], values: [0.3, 1, -1, 2.5, 0.2, 1.7] },
+        ],
+      },
+      {
+        name: 'broadcast',
+        inputs: [
+          { shape: [2, 3], values: [-1, 2, 0.5, 3, -2, 1] },
+          { shape: [3], values: [0.3, 1.1, -1] },
+        ],
+      },
     ],
   };
 }

@@ -1,5 +1,5 @@
-import { ShapeError, normAxis } from '../ir/shape.js';
 import type { Dim } from '../ir/shape.js';
+import { normAxis, ShapeError } from '../ir/shape.js';
 import { tensorData } from '../ir/tensor.js';
 import { constInts, need } from './common.js';
 import type { OpDef } from './op-def.js';

@@ -1,4 +1,4 @@
-import { ShapeError, broadcastShapes } from '../ir/shape.js';
+import { broadcastShapes, ShapeError } from '../ir/shape.js';
 import { mapN, need, sameDType } from './common.js';
 import type { OpDef } from './op-def.js';
 

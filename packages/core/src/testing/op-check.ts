@@ -5,13 +5,12 @@
  */
 import { gradients } from '../autodiff/gradients.js';
 import { type DType, isFloat } from '../ir/dtype.js';
-import { Graph, type Value } from '../ir/graph.js';
-import { Attrs } from '../ir/graph.js';
+import { Attrs, Graph, type Value } from '../ir/graph.js';
 import { serializeModel } from '../ir/serialize.js';
 import { formatShape } from '../ir/shape.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
 import type { CaseInput, OpCase, OpDef } from '../ops/op-def.js';
-import { type OrtModule, fromOrtTensor, toOrtTensor } from '../runtime/session.js';
+import { fromOrtTensor, type OrtModule, toOrtTensor } from '../runtime/session.js';
 
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;
@@ -78,7 +77,7 @@ async function runCase(ort: OrtModule, def: OpDef, c: OpCase, dtype: 'float64' |
   };
   const fg = new Graph(`check_${def.opType}`);
   const { outs } = build(fg);
-  outs.forEach((o, i) => fg.output(o, `y${i}`));
+  for (const [i, o] of outs.entries()) fg.output(o, `y${i}`);
   const fwd = await ort.InferenceSession.create(serializeModel(fg));
   const feedsFor = (ts: TensorData[]) => {
     const f: Record<string, ReturnType<typeof toOrtTensor>> = {};
@@ -96,7 +95,9 @@ async function runCase(ort: OrtModule, def: OpDef, c: OpCase, dtype: 'float64' |
   // Shape rule against the shape ORT returns; forward against the float64 reference.
   ys.forEach((y, i) => {
     if (formatShape(y.shape) !== formatShape(outs[i].shape) || y.dtype !== outs[i].dtype) {
-      throw new Error(`${def.opType}${c.name ? ` (${c.name})` : ''}: shape rule says output ${i} is ${outs[i].dtype}${formatShape(outs[i].shape)}, ORT returned ${y.dtype}${formatShape(y.shape)}`);
+      throw new Error(
+        `${def.opType}${c.name ? ` (${c.name})` : ''}: shape rule says output ${i} is ${outs[i].dtype}${formatShape(outs[i].shape)}, ORT returned ${y.dtype}${formatShape(y.shape)}`,
+      );
     }
   });
   let forwardMaxErr = 0;
@@ -105,7 +106,8 @@ async function runCase(ort: OrtModule, def: OpDef, c: OpCase, dtype: 'float64' |
     const refs = def.reference(refIns, new Attrs(fg.nodes[fg.nodes.length - 1].attrs, def.opType));
     refs.forEach((r, i) => {
       const y = ys[i];
-      if (r.data.length !== y.data.length) throw new Error(`${def.opType}: reference output ${i} has ${r.data.length} elements, ORT ${y.data.length}`);
+      if (r.data.length !== y.data.length)
+        throw new Error(`${def.opType}: reference output ${i} has ${r.data.length} elements, ORT ${y.data.length}`);
       for (let k = 0; k < r.data.length; k++) {
         const a = Number(r.data[k]);
         const b = Number(y.data[k]);
@@ -124,18 +126,29 @@ async function runCase(ort: OrtModule, def: OpDef, c: OpCase, dtype: 'float64' |
   if (def.grad === 'none' || c.noGrad) return { dtype, forwardMaxErr, gradErr, gradTol };
   const diff = def.differentiable;
   const wrt =
-    c.wrt ?? data.map((t, i) => i).filter((i) => isFloat(data[i].dtype) && !c.inputs[i].constant && (diff === undefined || diff.includes(i)));
-  const floatOuts = outs.map((o, i) => i).filter((i) => isFloat(outs[i].dtype));
+    c.wrt ??
+    data.map((_, i) => i).filter((i) => isFloat(data[i].dtype) && !c.inputs[i].constant && (diff === undefined || diff.includes(i)));
+  const floatOuts = outs.map((_, i) => i).filter((i) => isFloat(outs[i].dtype));
   if (wrt.length === 0 || floatOuts.length === 0) return { dtype, forwardMaxErr, gradErr, gradTol };
 
   // Gradient graph: L = Σᵢ Σ yᵢ·wᵢ with random weights wᵢ, so every output element is probed.
-  const weights = floatOuts.map((i) => tensorData(outs[i].dtype, outs[i].shape as number[], Array.from({ length: ys[i].data.length }, () => rand() * 2 - 1)));
+  const weights = floatOuts.map((i) =>
+    tensorData(
+      outs[i].dtype,
+      outs[i].shape as number[],
+      Array.from({ length: ys[i].data.length }, () => rand() * 2 - 1),
+    ),
+  );
   const gg = new Graph(`grad_${def.opType}`);
   const b = build(gg);
   const terms = floatOuts.map((i, k) => gg.ReduceSum(gg.Mul(b.outs[i], gg.input(`w${k}`, weights[k].dtype, weights[k].shape))));
   const loss = terms.reduce((p, q) => gg.Add(p, q));
-  const grads = gradients(gg, loss, wrt.map((i) => b.ins[i]));
-  grads.forEach((gv, k) => gg.output(gv, `g${k}`));
+  const grads = gradients(
+    gg,
+    loss,
+    wrt.map((i) => b.ins[i]),
+  );
+  for (const [k, gv] of grads.entries()) gg.output(gv, `g${k}`);
   const gs = await ort.InferenceSession.create(serializeModel(gg));
   const feeds = feedsFor(data);
   weights.forEach((w, k) => {
@@ -154,7 +167,9 @@ async function runCase(ort: OrtModule, def: OpDef, c: OpCase, dtype: 'float64' |
   for (const [k, i] of wrt.entries()) {
     const analytic = fromOrtTensor(gr[`g${k}`]);
     if (formatShape(analytic.shape) !== formatShape(data[i].shape)) {
-      throw new Error(`${def.opType}: gradient of input ${i} has shape ${formatShape(analytic.shape)}, input is ${formatShape(data[i].shape)}`);
+      throw new Error(
+        `${def.opType}: gradient of input ${i} has shape ${formatShape(analytic.shape)}, input is ${formatShape(data[i].shape)}`,
+      );
     }
     let maxDiff = 0;
     let maxNum = 0;
@@ -180,7 +195,8 @@ async function runCase(ort: OrtModule, def: OpDef, c: OpCase, dtype: 'float64' |
 function castAttrs(attrs: Record<string, unknown>, dtype: DType): Record<string, never> {
   const out: Record<string, unknown> = {};
   for (const [k, v] of Object.entries(attrs)) {
-    if (typeof v === 'object' && v !== null && 'dtype' in v && 'data' in v && isFloat((v as TensorData).dtype)) out[k] = castTo(v as TensorData, dtype);
+    if (typeof v === 'object' && v !== null && 'dtype' in v && 'data' in v && isFloat((v as TensorData).dtype))
+      out[k] = castTo(v as TensorData, dtype);
     else out[k] = v;
   }
   return out as Record<string, never>;
