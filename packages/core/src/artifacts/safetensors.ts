@@ -42,9 +42,7 @@ const DTYPES: Readonly<Record<SafetensorsDType, DTypeInfo>> = {
   bool: { tag: 'BOOL', itemSize: 1 },
 };
 
-const FROM_TAG: ReadonlyMap<string, SafetensorsDType> = new Map(
-  (Object.keys(DTYPES) as SafetensorsDType[]).map((d) => [DTYPES[d].tag, d]),
-);
+const FROM_TAG: ReadonlyMap<string, SafetensorsDType> = new Map((Object.keys(DTYPES) as SafetensorsDType[]).map((d) => [DTYPES[d].tag, d]));
 
 const METADATA_KEY = '__metadata__';
 /** Upper bound on the JSON header, as in the reference implementation: guards against absurd allocations. */
@@ -115,10 +113,7 @@ function byName(a: string, b: string): number {
  * Serialize tensors (stored in name order, offsets ascending, no gaps) and optional string metadata.
  * Throws if a tensor's data type or length disagrees with its dtype and shape.
  */
-export function encodeSafetensors(
-  tensors: Record<string, SafetensorsTensor>,
-  metadata?: Record<string, string>,
-): Uint8Array {
+export function encodeSafetensors(tensors: Record<string, SafetensorsTensor>, metadata?: Record<string, string>): Uint8Array {
   const names = Object.keys(tensors).sort(byName);
   // Null-prototype objects, so a key such as "__proto__" is stored as data rather than changing the prototype.
   const header: Record<string, unknown> = Object.create(null) as Record<string, unknown>;
@@ -178,6 +173,16 @@ export function encodeSafetensors(
   return out;
 }
 
+/**
+ * Copy bytes into a fresh ArrayBuffer at offset 0, so typed arrays over it are aligned. Not `bytes.slice()`: on a
+ * Node Buffer, slice() returns a view into the same (possibly pooled, unaligned) memory.
+ */
+function copyBytes(bytes: Uint8Array, begin: number, end: number): Uint8Array {
+  const out = new Uint8Array(end - begin);
+  out.set(bytes.subarray(begin, end));
+  return out;
+}
+
 function isPlainObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -204,7 +209,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'checkpoint'): Saf
   }
   const headerLen64 = new DataView(bytes.buffer, bytes.byteOffset, 8).getBigUint64(0, true);
   if (headerLen64 > BigInt(bytes.length - 8)) {
-    fail(`header length ${headerLen64} exceeds the ${bytes.length - 8} bytes after the length field; the file is truncated or not safetensors`);
+    fail(
+      `header length ${headerLen64} exceeds the ${bytes.length - 8} bytes after the length field; the file is truncated or not safetensors`,
+    );
   }
   const headerLen = Number(headerLen64);
   if (headerLen > MAX_HEADER_BYTES) fail(`header length ${headerLen} exceeds the ${MAX_HEADER_BYTES}-byte limit`);
@@ -256,7 +263,9 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'checkpoint'): Saf
     if (end < begin) fail(`${where}: data_offsets [${begin}, ${end}] end before they begin`);
     const expected = elementCount(shape) * DTYPES[dtype].itemSize;
     if (end - begin !== expected) {
-      fail(`${where}: shape [${shape.join(', ')}] of ${tag} needs ${expected} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);
+      fail(
+        `${where}: shape [${shape.join(', ')}] of ${tag} needs ${expected} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`,
+      );
     }
     entries.push({ name, dtype, shape, begin, end });
   }
@@ -288,8 +297,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'checkpoint'): Saf
 
   const tensors: [string, SafetensorsTensor][] = [];
   for (const e of entries.sort((a, b) => byName(a.name, b.name))) {
-    // slice() copies into a fresh ArrayBuffer at offset 0, so the typed array below is always aligned.
-    const raw = bytes.slice(dataStart + e.begin, dataStart + e.end);
+    const raw = copyBytes(bytes, dataStart + e.begin, dataStart + e.end);
     if (!LITTLE_ENDIAN_HOST) swapBytes(raw, DTYPES[e.dtype].itemSize);
     const n = elementCount(e.shape);
     switch (e.dtype) {

@@ -24,10 +24,17 @@ export class GradientError extends Error {
  */
 export function gradients(g: Graph, y: Value, wrt: readonly Value[], opts: GradientOptions = {}): Value[] {
   if (!g.isVisible(y)) throw new GradientError(`gradients: ${y} is not a value of graph '${g.name}'`);
-  const nodes = g.nodes;
-  // Values that depend on some wrt (forward reachability).
+  // In a subgraph (a Loop body), y may depend on wrt through the enclosing graphs' nodes too; all precede g's.
+  const nodes: Node[] = [];
+  for (let s: Graph | undefined = g; s; s = s.parent) nodes.unshift(...s.nodes);
+  // Values that depend on some wrt (forward reachability), including through values a node's body reads by name.
   const dependsOnWrt = new Set<Value>(wrt);
-  for (const n of nodes) if (n.inputs.some((v) => v && dependsOnWrt.has(v))) for (const o of n.outputs) dependsOnWrt.add(o);
+  const viaBody = new Map<Node, Value | undefined>();
+  for (const n of nodes) {
+    const captured = capturedValues(n).find((v) => dependsOnWrt.has(v));
+    viaBody.set(n, captured);
+    if (captured || n.inputs.some((v) => v && dependsOnWrt.has(v))) for (const o of n.outputs) dependsOnWrt.add(o);
+  }
   // Values y depends on (backward reachability).
   const reachesY = new Set<Value>([y]);
   for (let i = nodes.length - 1; i >= 0; i--) {
@@ -67,10 +74,16 @@ export function gradients(g: Graph, y: Value, wrt: readonly Value[], opts: Gradi
     for (let i = nodes.length - 1; i >= 0; i--) {
       const node = nodes[i];
       if (!node.outputs.some((o) => reachesY.has(o))) continue;
-      if (!node.inputs.some((v) => v && dependsOnWrt.has(v))) continue;
+      const captured = viaBody.get(node);
+      if (!captured && !node.inputs.some((v) => v && dependsOnWrt.has(v))) continue;
       const dy = node.outputs.map(total);
       if (dy.every((d) => d === undefined)) continue;
       if (node.stopGradient) continue;
+      if (captured) {
+        throw new GradientError(
+          `${node.opType} ${describeNode(node)} reads '${captured.name}' inside its body, and that value depends on a value being differentiated; gradients through a subgraph are not supported (take them inside the body instead)`,
+        );
+      }
       const def = lookupOp(node.opType, node.domain);
       if (!def) throw new GradientError(`no definition for operator ${node.opType} (${describeNode(node)})`);
       if (def.grad === 'none') continue;
@@ -110,6 +123,21 @@ export function gradients(g: Graph, y: Value, wrt: readonly Value[], opts: Gradi
       return gw;
     });
   });
+}
+
+/** Values of enclosing graphs that a node's subgraph attributes (Loop/If bodies) read by name. */
+function capturedValues(n: Node): Value[] {
+  const out: Value[] = [];
+  const visit = (sub: Graph) => {
+    const own = new Set<Value>([...sub.inputs, ...sub.initializers, ...sub.nodes.flatMap((m) => m.outputs)]);
+    for (const m of sub.nodes) {
+      for (const v of m.inputs) if (v && !own.has(v) && v.graph !== sub) out.push(v);
+      for (const a of m.attrs.values()) if (a.type === 'graph') visit(a.value);
+    }
+    for (const v of sub.outputs) if (!own.has(v)) out.push(v);
+  };
+  for (const a of n.attrs.values()) if (a.type === 'graph') visit(a.value);
+  return out;
 }
 
 function describeNode(n: Node): string {

@@ -22,7 +22,10 @@ export type AttrInput = number | string | boolean | readonly number[] | readonly
 export class Value {
   /** Set for initializers, Constant outputs and values the shape rules fold (e.g. Shape of a static shape). */
   constValue: TensorData | undefined;
-  /** For 1-D int64 values that hold a shape (Shape's output): the dims, symbolic ones included. */
+  /**
+   * For 1-D int64 values that hold a shape (Shape's output): the dims, symbolic ones included. A scalar that holds
+   * one dim (Gather of a shape with a scalar index) has dims of length 1.
+   */
   dims: Dim[] | undefined;
   constructor(
     readonly graph: Graph,
@@ -158,12 +161,7 @@ export interface OutType {
   dims?: Dim[];
 }
 
-let symbolCounter = 0;
-/** A fresh symbolic dim for sizes a rule cannot know statically (data-dependent). */
-export function freshDim(hint = 'd'): string {
-  symbolCounter += 1;
-  return `${hint}_${symbolCounter}`;
-}
+export { freshDim } from './shape.js';
 
 /**
  * A graph under construction. Builder methods are named after ONNX op types (g.MatMul(a, b)); each runs the op's
@@ -393,6 +391,39 @@ export class Graph {
     const y = this.Identity(x);
     if (y.producer) y.producer.stopGradient = true;
     return y;
+  }
+
+  /**
+   * ONNX Loop: runs bodyFn's graph `tripCount` times. bodyFn gets the body graph, iteration_num (int64 []) and body
+   * copies of `carried`, and returns their new values (optionally `{ carried, scans }` with per-iteration scan
+   * outputs); it may read this graph's values by name (and take gradients inside the body). Returns the final
+   * loop-carried values, then each scan output stacked along a new leading axis.
+   */
+  Loop(
+    tripCount: Value | number,
+    carried: readonly Value[],
+    bodyFn: (body: Graph, iter: Value, carried: Value[]) => Value[] | { carried: Value[]; scans?: Value[] },
+  ): Value[] {
+    const body = this.subgraph('loop_body');
+    const bodyInput = (base: string, dtype: DType, shape: readonly Dim[]) => {
+      const v = new Value(body, body.uniqueName(`${body.name}.${base}`), dtype, [...shape], undefined);
+      body.inputs.push(v);
+      return v;
+    };
+    const iter = bodyInput('iteration_num', 'int64', []);
+    const condIn = bodyInput('cond_in', 'bool', []);
+    const vs = carried.map((v) => bodyInput(v.name, v.dtype, v.shape));
+    const res = bodyFn(body, iter, vs);
+    const next = Array.isArray(res) ? res : res.carried;
+    const scans = Array.isArray(res) ? [] : (res.scans ?? []);
+    if (next.length !== carried.length) {
+      throw new ShapeError(`Loop body '${body.name}' returned ${next.length} values for ${carried.length} loop-carried values`);
+    }
+    body.output(body.Identity(condIn));
+    // A body output must be produced in the body and listed once: pass-throughs and outer values get an Identity.
+    for (const v of [...next, ...scans]) body.output(v.graph !== body || !v.producer || body.outputs.includes(v) ? body.Identity(v) : v);
+    const m = tripCount instanceof Value ? tripCount : this.scalar(tripCount, 'int64');
+    return this.op('Loop', [m, undefined, ...carried], { body }, { outputs: carried.length + scans.length });
   }
 
   // ---- builder methods, one per op (named as the ONNX schema spells them) -----------------------------------

@@ -1,6 +1,7 @@
 /** The one module that speaks protobuf: Graph ⇄ ONNX ModelProto bytes. */
 import onnxProto from 'onnx-proto';
-import { type DType, dtypeFromOnnx, ONNX_DTYPE, typedArrayFor } from './dtype.js';
+import { lookupOp } from '../ops/registry.js';
+import { BYTES_PER_ELEMENT, type DType, dtypeFromOnnx, ONNX_DTYPE, typedArrayFor } from './dtype.js';
 import { type AttrValue, Graph, type Value } from './graph.js';
 import type { Dim } from './shape.js';
 import { type TensorData, tensorData } from './tensor.js';
@@ -28,19 +29,30 @@ function tensorToProto(name: string, t: TensorData): onnxProto.onnx.ITensorProto
   return { name, dims: [...t.shape], dataType: ONNX_DTYPE[t.dtype], rawData: bytes.slice() };
 }
 
+/** Largest tensor a model file may declare (elements); beyond it a typed array cannot be allocated anyway. */
+const MAX_ELEMENTS = 2 ** 31 - 1;
+
 function protoToTensor(p: onnxProto.onnx.ITensorProto, where: string): TensorData {
-  const dtype = dtypeFromOnnx(p.dataType ?? 0);
-  const shape = (p.dims ?? []).map((d) => num(d as LongLike));
-  const n = shape.reduce((a, b) => a * b, 1);
   if (p.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) {
     throw new Error(`${where}: tensor '${p.name}' uses external data, which is not supported; save the model with weights embedded`);
   }
-  const out = typedArrayFor(dtype, n);
+  let dtype: DType;
+  try {
+    dtype = dtypeFromOnnx(p.dataType ?? 0);
+  } catch (e) {
+    throw new Error(`${where}: tensor '${p.name}': ${(e as Error).message}`);
+  }
+  const shape = (p.dims ?? []).map((d) => num(d as LongLike));
+  if (shape.some((d) => !Number.isSafeInteger(d) || d < 0))
+    throw new Error(`${where}: tensor '${p.name}' has invalid dims [${shape.join(', ')}]`);
+  const n = shape.reduce((a, b) => a * b, 1);
+  if (n > MAX_ELEMENTS) throw new Error(`${where}: tensor '${p.name}' declares ${n} elements, more than this reader supports`);
   if (p.rawData && p.rawData.length > 0) {
-    const want = out.byteLength;
+    const want = n * BYTES_PER_ELEMENT[dtype];
     if (p.rawData.length !== want) {
       throw new Error(`${where}: tensor '${p.name}' has ${p.rawData.length} bytes of data but ${dtype}[${shape.join(', ')}] needs ${want}`);
     }
+    const out = typedArrayFor(dtype, n);
     new Uint8Array(out.buffer).set(p.rawData);
     return tensorData(dtype, shape, out);
   }
@@ -54,6 +66,7 @@ function protoToTensor(p: onnxProto.onnx.ITensorProto, where: string): TensorDat
           : (p.int32Data ?? []);
   if (src.length !== n)
     throw new Error(`${where}: tensor '${p.name}' has ${src.length} elements but shape [${shape.join(', ')}] needs ${n}`);
+  const out = typedArrayFor(dtype, n);
   for (let i = 0; i < n; i++) {
     if (dtype === 'int64') (out as BigInt64Array)[i] = BigInt(num(src[i]));
     else (out as Float64Array)[i] = num(src[i]);
@@ -153,7 +166,14 @@ export function parseModel(bytes: Uint8Array, source = 'model'): ParsedModel {
   if (!opset) throw new Error(`${source}: the model declares no ai.onnx opset`);
   const graph = new Graph(model.graph.name || 'main');
   graph.opset = opset;
-  readGraph(graph, model.graph, source, new Map());
+  try {
+    readGraph(graph, model.graph, source, new Map());
+  } catch (e) {
+    // Every error names the file; a malformed model that slips past the checks below still fails as a plain Error.
+    const msg = e instanceof Error ? e.message : String(e);
+    if (e instanceof Error && e.constructor === Error && msg.startsWith(`${source}:`)) throw e;
+    throw new Error(`${source}: ${e instanceof TypeError || e instanceof RangeError ? `malformed ONNX model (${msg})` : msg}`);
+  }
   const metadata: Record<string, string> = {};
   for (const p of model.metadataProps ?? []) metadata[p.key ?? ''] = p.value ?? '';
   return { graph, opset, producerName: model.producerName ?? '', metadata };
@@ -164,7 +184,12 @@ let anonCounter = 0;
 function readValueType(vi: onnxProto.onnx.IValueInfoProto, where: string): { dtype: DType; shape: Dim[] } {
   const tt = vi.type?.tensorType;
   if (!tt) throw new Error(`${where}: value '${vi.name}' is not a tensor (sequences and maps are not supported)`);
-  const dtype = dtypeFromOnnx(tt.elemType ?? 0);
+  let dtype: DType;
+  try {
+    dtype = dtypeFromOnnx(tt.elemType ?? 0);
+  } catch (e) {
+    throw new Error(`${where}: value '${vi.name}': ${(e as Error).message}`);
+  }
   const shape: Dim[] = (tt.shape?.dim ?? []).map((d) => {
     if (d.dimParam) return d.dimParam;
     if (d.dimValue !== null && d.dimValue !== undefined && num(d.dimValue as LongLike) > 0) return num(d.dimValue as LongLike);
@@ -186,9 +211,12 @@ function readGraph(g: Graph, gp: onnxProto.onnx.IGraphProto, source: string, out
     const { dtype, shape } = readValueType(vi, source);
     scope.set(vi.name ?? '', g.input(vi.name ?? '', dtype, shape));
   }
+  // Node and value names share one namespace here, in ONNX they do not: a node may not take a value's name.
+  const valueNames = new Set((gp.node ?? []).flatMap((np) => np.output ?? []));
   for (const [i, np] of (gp.node ?? []).entries()) {
     const opType = np.opType ?? '';
-    const nodeName = g.uniqueName(np.name || `${opType}_${i}`);
+    const base = np.name || `${opType}_${i}`;
+    const nodeName = g.uniqueName(valueNames.has(base) ? `${base}_node` : base);
     const where = `${source}: node '${nodeName}' (${opType})`;
     const ins = (np.input ?? []).map((name) => {
       if (!name) return undefined;
@@ -196,8 +224,29 @@ function readGraph(g: Graph, gp: onnxProto.onnx.IGraphProto, source: string, out
       if (!v) throw new Error(`${where}: input '${name}' is not produced by any earlier node, initializer or graph input`);
       return v;
     });
+    // Checks the builder's op() makes, which addNode leaves to its callers: the op, its input count, its attributes.
+    const domain = np.domain ?? '';
+    const def = lookupOp(opType, domain);
+    if (!def) {
+      throw new Error(
+        `${where}: operator ${domain && domain !== 'ai.onnx' ? `${domain}.` : ''}${opType || '(empty op_type)'} is not supported by @onnxvae/core (no definition in its ops)`,
+      );
+    }
+    const [minIn, maxIn] = def.inputs;
+    // Counted as ONNX does: omitted optional inputs ('') hold their positions.
+    if (ins.length < minIn || ins.length > maxIn) {
+      throw new Error(`${where}: takes ${minIn === maxIn ? minIn : `${minIn} to ${maxIn}`} inputs, the file gives ${ins.length}`);
+    }
     const attrs = new Map<string, AttrValue>();
-    for (const ap of np.attribute ?? []) attrs.set(ap.name ?? '', readAttr(ap, g, scope, `${where} attribute '${ap.name}'`, source));
+    for (const ap of np.attribute ?? []) {
+      const name = ap.name ?? '';
+      if (def.attrs && !Object.hasOwn(def.attrs, name)) {
+        throw new Error(
+          `${where}: unknown attribute '${name}' (known: ${Object.keys(def.attrs).join(', ') || 'none'}); the model's opset is ${g.opset}, this reader follows opset 18 schemas`,
+        );
+      }
+      attrs.set(name, readAttr(ap, g, scope, `${where} attribute '${name}'`, source));
+    }
     let node: ReturnType<Graph['addNode']>;
     try {
       node = g.addNode(opType, np.domain ?? '', nodeName, ins, attrs, (np.output ?? []).length, np.output ?? []);

@@ -71,3 +71,10 @@ export function dimProduct(dims: Shape): Dim {
   if (n === 1 && syms.length === 1) return syms[0];
   return [n === 1 ? '' : String(n), ...syms].filter(Boolean).join('*');
 }
+
+let symbolCounter = 0;
+/** A fresh symbolic dim for sizes a rule cannot know statically (data-dependent). */
+export function freshDim(hint = 'd'): string {
+  symbolCounter += 1;
+  return `${hint}_${symbolCounter}`;
+}

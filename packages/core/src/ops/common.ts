@@ -1,6 +1,6 @@
 import { type DType, isFloat } from '../ir/dtype.js';
-import type { OutType, Value } from '../ir/graph.js';
-import { broadcastShapes, type Dim, formatShape, normAxis, ShapeError } from '../ir/shape.js';
+import type { Graph, OutType, Value } from '../ir/graph.js';
+import { broadcastShapes, type Dim, formatShape, isStatic, normAxis, ShapeError, sameShape } from '../ir/shape.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
 import type { GradRule, InferContext, OpCase, OpDef } from './op-def.js';
 
@@ -198,4 +198,137 @@ export function reduceAxes(x: Value, axesInput: Value | undefined): number[] {
   const axes = constInts(axesInput, 'axes');
   if (!axes || axes.length === 0) return x.shape.map((_, i) => i);
   return [...new Set(axes.map((a) => normAxis(a, x.rank)))].sort((a, b) => a - b);
+}
+
+// ---- the variadic elementwise extremum ops (Max, Min) -------------------------------------------------------
+
+export function extremum(opType: 'Max' | 'Min', pick: (a: number, b: number) => number): OpDef {
+  const base = binaryOp({ opType, sinceVersion: 13, grad: 'none', ref: pick, cases: [] });
+  return {
+    ...base,
+    inputs: [1, Number.POSITIVE_INFINITY],
+    // dXᵢ = dY·[Xᵢ = Y] (ties send the gradient to every tied input, as subgradients allow)
+    grad: ({ g, inputs, outputs: [y], dy: [d], needs }) =>
+      inputs.map((x, i) => (needs[i] && d && x ? g.Where(g.Equal(x, y), d, 0) : undefined)),
+    reference: (ins) => [mapN(ins, (...xs) => xs.reduce((a, b) => pick(a, b)))],
+    cases: [
+      {
+        inputs: [
+          { shape: [2, 3], values: [-1, 2, 0.5, 3, -2, 1] },
+          { shape: [2, 3], values: [0.3, 1, -1, 2.5, 0.2, 1.7] },
+        ],
+      },
+      {
+        name: 'broadcast',
+        inputs: [
+          { shape: [2, 3], values: [-1, 2, 0.5, 3, -2, 1] },
+          { shape: [3], values: [0.3, 1.1, -1] },
+        ],
+      },
+    ],
+  };
+}
+
+// ---- symbolic dim arithmetic ------------------------------------------------------------------------------------
+
+/**
+ * d + k. A symbolic result is written 'batch+2'; a trailing constant is folded, so ('batch+2') + (-2) is 'batch'
+ * again, which lets a gradient (Pad's, Slice's) land exactly on its input's shape.
+ */
+export function addDim(d: Dim, k: number): Dim {
+  if (typeof d === 'number') return d + k;
+  const m = /^(.+?)([+-]\d+)$/.exec(d);
+  const base = m ? m[1] : d;
+  const n = (m ? Number(m[2]) : 0) + k;
+  return n === 0 ? base : `${base}${n > 0 ? '+' : ''}${n}`;
+}
+
+/** The sum of dims (a Concat axis): a number when all are static, else 'a+b+3'. */
+export function sumDims(dims: readonly Dim[]): Dim {
+  const syms = dims.filter((d): d is string => typeof d === 'string');
+  const n = dims.reduce<number>((a, d) => a + (typeof d === 'number' ? d : 0), 0);
+  return syms.length === 0 ? n : addDim(syms.join('+'), n);
+}
+
+/**
+ * Two dims that must be equal (MatMul's inner dims, Concat's other axes). Two static dims that differ are an error
+ * (`mismatch` says why); a symbolic dim may equal anything at run time, so the static one (the better-known) wins.
+ */
+export function unifyDim(a: Dim, b: Dim, mismatch: () => string): Dim {
+  if (a === b) return a;
+  if (typeof a === 'number' && typeof b === 'number') throw new ShapeError(mismatch());
+  return typeof a === 'number' ? a : b;
+}
+
+// ---- graph fragments shared by gradient rules ---------------------------------------------------------------------
+
+/** x's shape as an int64 vector: a constant when static, else Shape(x) (which carries the symbolic dims). */
+export function shapeOf(g: Graph, x: Value): Value {
+  return isStatic(x.shape) ? g.ints(x.shape) : g.Shape(x);
+}
+
+/** Zeros of x's dtype and shape, symbolic dims included. */
+export function zerosLike(g: Graph, x: Value): Value {
+  if (isStatic(x.shape)) return g.Constant(tensorData(x.dtype, x.shape), 'zeros');
+  return g.ConstantOfShape(g.Shape(x), tensorData(x.dtype, [1]));
+}
+
+/**
+ * v, re-labelled with x's shape where the shape rules could not prove them equal (a fresh symbolic dim from Split,
+ * say): a Reshape to Shape(x), a no-op at run time, so autodiff sees the gradient in exactly its input's shape.
+ */
+export function asShapeOf(g: Graph, v: Value, x: Value): Value {
+  return sameShape(v.shape, x.shape) ? v : g.Reshape(v, shapeOf(g, x));
+}
+
+/**
+ * An int64 vector holding `dims`, for Reshape targets in gradient rules. Each symbolic dim is read at run time from
+ * the first of `from` whose shape has it, so the vector carries the dims to the shape rules (Value.dims).
+ */
+export function shapeValue(g: Graph, dims: readonly Dim[], from: readonly Value[]): Value {
+  if (isStatic(dims)) return g.ints(dims);
+  const parts: Value[] = [];
+  let run: number[] = [];
+  const flush = () => {
+    if (run.length) parts.push(g.ints(run));
+    run = [];
+  };
+  for (const d of dims) {
+    if (typeof d === 'number') {
+      run.push(d);
+      continue;
+    }
+    const src = from.find((v) => v.shape.includes(d));
+    if (!src) throw new ShapeError(`symbolic dim '${d}' is not a dim of ${from.map(describe).join(', ')}`);
+    flush();
+    parts.push(g.Gather(g.Shape(src), g.ints([src.shape.indexOf(d)])));
+  }
+  flush();
+  return parts.length === 1 ? parts[0] : g.Concat(parts, 0);
+}
+
+/** The permutation that moves `axis` to the end, and its inverse. */
+export function moveAxisLast(rank: number, axis: number): { perm: number[]; inv: number[] } {
+  const perm = [...Array.from({ length: rank }, (_, i) => i).filter((i) => i !== axis), axis];
+  const inv = new Array<number>(rank);
+  perm.forEach((p, i) => {
+    inv[p] = i;
+  });
+  return { perm, inv };
+}
+
+/** Element (multi-)index helpers for the float64 references. */
+export function unravel(i: number, shape: readonly number[]): number[] {
+  const idx = new Array<number>(shape.length);
+  for (let d = shape.length - 1; d >= 0; d--) {
+    idx[d] = i % shape[d];
+    i = Math.floor(i / shape[d]);
+  }
+  return idx;
+}
+
+export function ravel(idx: readonly number[], shape: readonly number[]): number {
+  let o = 0;
+  for (let d = 0; d < shape.length; d++) o = o * shape[d] + idx[d];
+  return o;
 }

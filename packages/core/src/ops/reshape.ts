@@ -1,18 +1,31 @@
-import { freshDim } from '../ir/graph.js';
-import { type Dim, formatShape, ShapeError } from '../ir/shape.js';
+import { type Dim, formatShape, freshDim, ShapeError } from '../ir/shape.js';
 import { tensorData } from '../ir/tensor.js';
 import { need, shapeDims } from './common.js';
 import type { OpDef } from './op-def.js';
 
-/** Splits dims into their static product and the list of symbolic names. */
+/**
+ * Splits dims into their static product and the list of symbolic factors. A symbolic dim may itself be a product
+ * written as '2*batch' (what a reshape of [2, batch] to [-1] yields), so reshaping back recovers 'batch'.
+ */
 function factor(dims: readonly Dim[]): { n: number; syms: string[] } {
   let n = 1;
   const syms: string[] = [];
   for (const d of dims) {
     if (typeof d === 'number') n *= d;
-    else syms.push(d);
+    else
+      for (const part of d.split('*')) {
+        if (/^\d+$/.test(part)) n *= Number(part);
+        else syms.push(part);
+      }
   }
   return { n, syms };
+}
+
+/** The canonical name of a product of a number and symbolic factors. */
+function productDim(n: number, syms: string[]): Dim {
+  if (syms.length === 0) return n;
+  const s = [...syms].sort().join('*');
+  return n === 1 ? s : `${n}*${s}`;
 }
 
 export function reshapeDims(input: readonly Dim[], target: readonly Dim[], allowzero = false): Dim[] {
@@ -34,7 +47,7 @@ export function reshapeDims(input: readonly Dim[], target: readonly Dim[], allow
     if (known.n === 0 || fi.n % known.n !== 0 || !symsOk) out[inferIdx] = freshDim('reshape');
     else {
       const q = fi.n / known.n;
-      out[inferIdx] = remaining.length === 0 ? q : remaining.length === 1 && q === 1 ? remaining[0] : freshDim('reshape');
+      out[inferIdx] = productDim(q, remaining);
     }
   } else if (fi.syms.length === 0 && known.syms.length === 0 && fi.n !== known.n) {
     throw new ShapeError(`cannot reshape ${formatShape(input)} (${fi.n} elements) to ${formatShape(target)} (${known.n} elements)`);

@@ -20,7 +20,9 @@ export const Unsqueeze: OpDef = {
     let k = 0;
     for (let i = 0; i < rank; i++) out.push(axes.includes(i) ? 1 : x.shape[k++]);
     const c = x.constValue;
-    return [{ dtype: x.dtype, shape: out, ...(c ? { constValue: tensorData(c.dtype, out as number[], c.data) } : {}) }];
+    // Shape arithmetic: a scalar holding one dim (Gather of a Shape) becomes a 1-D shape vector holding it.
+    const dims = x.rank === 0 && x.dims?.length === 1 && out.length === 1 ? { dims: [...x.dims] } : {};
+    return [{ dtype: x.dtype, shape: out, ...(c ? { constValue: tensorData(c.dtype, out as number[], c.data) } : {}), ...dims }];
   },
   // dX = Squeeze(dY, axes)
   grad: ({ g, inputs: [, axes], dy: [d] }) => [d && axes ? g.op1('Squeeze', [d, axes]) : undefined],

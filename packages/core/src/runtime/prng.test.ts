@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { Prng } from './prng.js';
 import type { PrngState } from './prng.js';
+import { Prng } from './prng.js';
 
 function draws(p: Prng, n: number): number[] {
   return Array.from({ length: n }, () => p.nextU32());

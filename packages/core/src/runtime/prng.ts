@@ -38,12 +38,7 @@ function mix64(z0: bigint): bigint {
 
 /** Two 64-bit values as four little-endian 32-bit state words. */
 function toWords(a: bigint, b: bigint): [number, number, number, number] {
-  const words: [number, number, number, number] = [
-    Number(a & 0xffffffffn),
-    Number(a >> 32n),
-    Number(b & 0xffffffffn),
-    Number(b >> 32n),
-  ];
+  const words: [number, number, number, number] = [Number(a & 0xffffffffn), Number(a >> 32n), Number(b & 0xffffffffn), Number(b >> 32n)];
   // The all-zero state is xoshiro's one fixed point; SplitMix64 essentially never produces it, but guard anyway.
   if ((words[0] | words[1] | words[2] | words[3]) === 0) words[0] = 1;
   return words;

@@ -1,0 +1,256 @@
+/**
+ * The artifact bundle: a folder of ONNX graphs, a safetensors checkpoint and a manifest that describes and hashes
+ * them. core only makes and checks bytes; node writes them to disk and web fetches them.
+ */
+import { serializeModel } from '../ir/serialize.js';
+import { type TensorData, tensorData } from '../ir/tensor.js';
+import { resolveConfig, type VaeConfig } from '../models/config.js';
+import {
+  buildDecoder,
+  buildEncoder,
+  buildEval,
+  buildTrainStep,
+  type GraphSignature,
+  optimizerStateSpecs,
+  parameterSpecs,
+  signature,
+} from '../models/graphs.js';
+import { initParams } from '../nn/params.js';
+import { Prng, type PrngState } from '../runtime/prng.js';
+import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from './safetensors.js';
+import { sha256Hex } from './sha256.js';
+
+export const BUNDLE_FORMAT = 'onnxvae-bundle';
+export const BUNDLE_FORMAT_VERSION = 1;
+export const BUNDLE_FILES = ['train_step.onnx', 'eval.onnx', 'encoder.onnx', 'decoder.onnx', 'checkpoint.safetensors'] as const;
+export type BundleFile = (typeof BUNDLE_FILES)[number];
+
+export interface TrainingState {
+  /** Optimizer steps taken so far. */
+  step: number;
+  /** Epochs completed. */
+  epoch: number;
+  seed: number;
+  /** State of the PRNG that draws eps (and shuffles), so a resumed run continues the same stream. */
+  prngState: PrngState;
+  batchSize?: number;
+  lr?: number;
+}
+
+export interface TensorEntry {
+  name: string;
+  dtype: string;
+  shape: number[];
+}
+
+export interface Manifest {
+  format: typeof BUNDLE_FORMAT;
+  formatVersion: number;
+  createdBy: string;
+  opset: number;
+  config: VaeConfig;
+  params: TensorEntry[];
+  optimizerState: (TensorEntry & { param: string })[];
+  files: Record<string, { sha256: string; bytes: number }>;
+  graphs: Record<'train_step' | 'eval' | 'encoder' | 'decoder', GraphSignature & { file: string }>;
+  /** Optimizer steps per train_step run (ONNX Loop); 1 = a plain step. */
+  fusedSteps: number;
+  /** Sample count the eval graph takes (a name when it is free). */
+  evalSamples: number | string;
+  training: TrainingState;
+  /** One object per epoch (or evaluation) so far. */
+  metrics: Record<string, number>[];
+}
+
+/** Parameters, optimizer state and bookkeeping: everything a checkpoint restores. */
+export interface ModelState {
+  params: Record<string, TensorData>;
+  optState: Record<string, TensorData>;
+  training: TrainingState;
+  metrics: Record<string, number>[];
+}
+
+export interface Bundle {
+  manifest: Manifest;
+  files: Record<BundleFile, Uint8Array>;
+}
+
+export interface BundleOptions {
+  fusedSteps?: number;
+  /** Static sample count for the eval graph (required for conv models); default: free. */
+  evalSamples?: number;
+}
+
+/** Fresh parameters (PyTorch-style init from `seed`) and zero optimizer state. */
+export function initialState(cfg: VaeConfig, seed: number): ModelState {
+  const prng = new Prng(seed);
+  const specs = parameterSpecs(cfg);
+  const params = initParams(specs, prng.split(), cfg.dtype);
+  const optState: Record<string, TensorData> = {};
+  for (const s of optimizerStateSpecs(cfg, specs)) optState[s.name] = tensorData(cfg.dtype, s.shape);
+  return { params, optState, training: { step: 0, epoch: 0, seed, prngState: prng.state() }, metrics: [] };
+}
+
+function entry(name: string, t: TensorData): TensorEntry {
+  return { name, dtype: t.dtype, shape: [...t.shape] };
+}
+
+export function encodeCheckpoint(st: ModelState): Uint8Array {
+  const tensors: Record<string, SafetensorsTensor> = {};
+  for (const [k, t] of [...Object.entries(st.params), ...Object.entries(st.optState)]) {
+    tensors[k] = { dtype: t.dtype, shape: [...t.shape], data: t.data } as SafetensorsTensor;
+  }
+  return encodeSafetensors(tensors, { format: BUNDLE_FORMAT, step: String(st.training.step), epoch: String(st.training.epoch) });
+}
+
+/** Builds every graph and the checkpoint for this state, and a manifest that hashes them. */
+export async function createBundle(config: VaeConfig, st: ModelState, opts: BundleOptions = {}): Promise<Bundle> {
+  const cfg = resolveConfig(config);
+  const fusedSteps = opts.fusedSteps ?? 1;
+  const evalSamples = opts.evalSamples ?? (cfg.arch === 'conv' ? 16 : 'samples');
+  const specs = parameterSpecs(cfg);
+  const train = buildTrainStep(cfg, { fusedSteps });
+  const evalG = buildEval(cfg, evalSamples);
+  const enc = buildEncoder(cfg, st.params);
+  const dec = buildDecoder(cfg, st.params);
+  const meta = { config: JSON.stringify(cfg) };
+  const files: Record<BundleFile, Uint8Array> = {
+    'train_step.onnx': serializeModel(train, { metadata: meta }),
+    'eval.onnx': serializeModel(evalG, { metadata: meta }),
+    'encoder.onnx': serializeModel(enc, { metadata: meta }),
+    'decoder.onnx': serializeModel(dec, { metadata: meta }),
+    'checkpoint.safetensors': encodeCheckpoint(st),
+  };
+  const hashed: Manifest['files'] = {};
+  for (const f of BUNDLE_FILES) hashed[f] = { sha256: await sha256Hex(files[f]), bytes: files[f].length };
+  const manifest: Manifest = {
+    format: BUNDLE_FORMAT,
+    formatVersion: BUNDLE_FORMAT_VERSION,
+    createdBy: '@onnxvae/core 0.1.0',
+    opset: train.opset,
+    config: cfg,
+    params: specs.map((s) => entry(s.name, st.params[s.name])),
+    optimizerState: optimizerStateSpecs(cfg, specs).map((s) => ({ ...entry(s.name, st.optState[s.name]), param: s.param })),
+    files: hashed,
+    graphs: {
+      train_step: { file: 'train_step.onnx', ...signature(train) },
+      eval: { file: 'eval.onnx', ...signature(evalG) },
+      encoder: { file: 'encoder.onnx', ...signature(enc) },
+      decoder: { file: 'decoder.onnx', ...signature(dec) },
+    },
+    fusedSteps,
+    evalSamples,
+    training: st.training,
+    metrics: st.metrics,
+  };
+  return { manifest, files };
+}
+
+export class BundleError extends Error {
+  override name = 'BundleError';
+}
+
+/** Checks a manifest read from disk or the network (untrusted JSON) and returns it typed. */
+export function parseManifest(text: string, source = 'manifest.json'): Manifest {
+  let m: unknown;
+  try {
+    m = JSON.parse(text);
+  } catch (e) {
+    throw new BundleError(`${source}: not valid JSON (${(e as Error).message})`);
+  }
+  const bad = (why: string): never => {
+    throw new BundleError(`${source}: ${why}`);
+  };
+  if (typeof m !== 'object' || m === null) return bad('must be a JSON object');
+  const o = m as Record<string, unknown>;
+  if (o.format !== BUNDLE_FORMAT) bad(`format is ${JSON.stringify(o.format)}, expected "${BUNDLE_FORMAT}"`);
+  if (o.formatVersion !== BUNDLE_FORMAT_VERSION) {
+    bad(`format version ${JSON.stringify(o.formatVersion)} is not supported (this reader knows version ${BUNDLE_FORMAT_VERSION})`);
+  }
+  try {
+    resolveConfig(o.config as VaeConfig);
+  } catch (e) {
+    bad((e as Error).message);
+  }
+  const isEntryList = (v: unknown) =>
+    Array.isArray(v) &&
+    v.every(
+      (e) =>
+        typeof e === 'object' &&
+        e !== null &&
+        typeof e.name === 'string' &&
+        typeof e.dtype === 'string' &&
+        Array.isArray(e.shape) &&
+        e.shape.every((d: unknown) => Number.isInteger(d) && (d as number) >= 0),
+    );
+  if (!isEntryList(o.params)) bad('params must be a list of {name, dtype, shape}');
+  if (!isEntryList(o.optimizerState)) bad('optimizerState must be a list of {name, dtype, shape, param}');
+  if (typeof o.files !== 'object' || o.files === null) bad('files is missing');
+  for (const f of BUNDLE_FILES) {
+    const e = (o.files as Record<string, { sha256?: unknown; bytes?: unknown }>)[f];
+    if (!e || typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256) || !Number.isInteger(e.bytes))
+      bad(`files['${f}'] must have a sha256 (64 hex digits) and a byte count`);
+  }
+  const t = o.training as Record<string, unknown> | undefined;
+  if (!t || !Number.isInteger(t.step) || !Number.isInteger(t.epoch) || !Number.isFinite(t.seed))
+    bad('training must have integer step, epoch and a seed');
+  if (!Array.isArray(o.metrics)) bad('metrics must be a list');
+  return m as Manifest;
+}
+
+/** Verifies one file's size and sha256 against the manifest. */
+export async function verifyFile(manifest: Manifest, name: string, bytes: Uint8Array): Promise<void> {
+  const e = manifest.files[name];
+  if (!e) throw new BundleError(`${name}: not listed in the manifest`);
+  if (bytes.length !== e.bytes)
+    throw new BundleError(`${name}: ${bytes.length} bytes, the manifest says ${e.bytes} (truncated or replaced file)`);
+  const h = await sha256Hex(bytes);
+  if (h !== e.sha256) throw new BundleError(`${name}: sha256 ${h} does not match the manifest's ${e.sha256} (corrupt or tampered file)`);
+}
+
+export interface LoadedBundle {
+  manifest: Manifest;
+  files: Record<BundleFile, Uint8Array>;
+  state: ModelState;
+}
+
+/**
+ * Reads and validates a whole bundle: manifest, every file's size and hash, and the checkpoint's tensors against
+ * the manifest's names, shapes and dtypes. `read` fetches a file's bytes by name (from disk or a URL).
+ */
+export async function loadBundle(read: (file: string) => Promise<Uint8Array>, source = 'bundle'): Promise<LoadedBundle> {
+  const manifest = parseManifest(new TextDecoder().decode(await read('manifest.json')), `${source}/manifest.json`);
+  const files = {} as Record<BundleFile, Uint8Array>;
+  for (const f of BUNDLE_FILES) {
+    const bytes = await read(f);
+    try {
+      await verifyFile(manifest, f, bytes);
+    } catch (e) {
+      throw new BundleError(`${source}/${(e as Error).message}`);
+    }
+    files[f] = bytes;
+  }
+  const ck = decodeSafetensors(files['checkpoint.safetensors'], `${source}/checkpoint.safetensors`);
+  const take = (entries: TensorEntry[], what: string) => {
+    const out: Record<string, TensorData> = {};
+    for (const e of entries) {
+      const t = ck.tensors[e.name];
+      if (!t) throw new BundleError(`${source}/checkpoint.safetensors: ${what} '${e.name}' is missing`);
+      if (t.dtype !== e.dtype || t.shape.join(',') !== e.shape.join(',')) {
+        throw new BundleError(
+          `${source}/checkpoint.safetensors: '${e.name}' is ${t.dtype}[${t.shape}], the manifest says ${e.dtype}[${e.shape}]`,
+        );
+      }
+      out[e.name] = tensorData(t.dtype as TensorData['dtype'], t.shape, t.data);
+    }
+    return out;
+  };
+  const params = take(manifest.params, 'parameter');
+  const optState = take(manifest.optimizerState, 'optimizer state');
+  if (ck.metadata.step !== undefined && Number(ck.metadata.step) !== manifest.training.step) {
+    throw new BundleError(
+      `${source}: checkpoint is at step ${ck.metadata.step} but the manifest says ${manifest.training.step} (mixed files from two saves)`,
+    );
+  }
+  return { manifest, files, state: { params, optState, training: manifest.training, metrics: manifest.metrics } };
+}

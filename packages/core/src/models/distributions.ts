@@ -1,0 +1,50 @@
+/**
+ * Log-densities, KL and entropy of the distributions in the bound, as graph fragments. Each reduces over the last
+ * axis (the event dims), so a [M, batch, D] input gives [M, batch].
+ */
+import type { Graph, Value } from '../ir/graph.js';
+
+const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
+
+/** log Bern(x; σ(l)) = x·l − softplus(l), summed over the last axis. Stable for any logit. */
+export function bernoulliLogProb(g: Graph, x: Value, logits: Value): Value {
+  return g.ReduceSum(g.Sub(g.Mul(x, logits), g.Softplus(logits)), [-1]);
+}
+
+/** log N(x; m, σ²) = −½log 2π − ½ log σ² − (x − m)²/(2σ²), summed over the last axis. */
+export function gaussianLogProb(g: Graph, x: Value, mean: Value, logvar: Value): Value {
+  const d = g.Sub(x, mean);
+  const quad = g.Div(g.Mul(d, d), g.Exp(logvar));
+  return g.ReduceSum(g.Neg(g.Add(g.Add(g.Mul(logvar, 0.5), g.Mul(quad, 0.5)), HALF_LOG_2PI)), [-1]);
+}
+
+/** log N(z; 0, I) = Σ −½ z² − ½ log 2π. */
+export function standardNormalLogProb(g: Graph, z: Value): Value {
+  return g.ReduceSum(g.Sub(g.Mul(g.Mul(z, z), -0.5), HALF_LOG_2PI), [-1]);
+}
+
+/** KL(N(μ, σ²) ‖ N(0, 1)) per latent dim: ½(μ² + σ² − 1 − log σ²). Not reduced. */
+export function klStandardNormalPerDim(g: Graph, mu: Value, logvar: Value): Value {
+  return g.Mul(g.Sub(g.Add(g.Mul(mu, mu), g.Exp(logvar)), g.Add(logvar, 1)), 0.5);
+}
+
+/**
+ * KL(N(μ₁, σ₁²) ‖ N(μ₂, σ₂²)) per dim: ½(log σ₂²/σ₁² + (σ₁² + (μ₁ − μ₂)²)/σ₂² − 1). Not reduced.
+ */
+export function klGaussiansPerDim(g: Graph, mu1: Value, logvar1: Value, mu2: Value, logvar2: Value): Value {
+  const d = g.Sub(mu1, mu2);
+  const ratio = g.Div(g.Add(g.Exp(logvar1), g.Mul(d, d)), g.Exp(logvar2));
+  return g.Mul(g.Sub(g.Add(g.Sub(logvar2, logvar1), ratio), 1), 0.5);
+}
+
+/** H(N(μ, σ²)) = Σ ½(1 + log 2π + log σ²). */
+export function gaussianEntropy(g: Graph, logvar: Value): Value {
+  return g.ReduceSum(g.Add(g.Mul(logvar, 0.5), 0.5 + HALF_LOG_2PI), [-1]);
+}
+
+/**
+ * log q(z|x) for z = μ + σ·ε: since (z − μ)/σ = ε, it is Σ −½ε² − ½ log 2π − ½ log σ², with no division by σ.
+ */
+export function reparamLogProb(g: Graph, eps: Value, logvar: Value): Value {
+  return g.ReduceSum(g.Sub(g.Sub(g.Mul(g.Mul(eps, eps), -0.5), HALF_LOG_2PI), g.Mul(logvar, 0.5)), [-1]);
+}

@@ -1,0 +1,150 @@
+/** The VAE family: encoder q(z|x) = N(μ(x), diag σ(x)²), decoder p(x|z), prior N(0, I), and the bound's terms. */
+import type { Graph, Value } from '../ir/graph.js';
+import { activation, conv2d, convTranspose2d, linear, mlp } from '../nn/layers.js';
+import type { ParamBinder } from '../nn/params.js';
+import { inputSize, type VaeConfig } from './config.js';
+import {
+  bernoulliLogProb,
+  gaussianEntropy,
+  gaussianLogProb,
+  klStandardNormalPerDim,
+  reparamLogProb,
+  standardNormalLogProb,
+} from './distributions.js';
+
+export interface Posterior {
+  /** [batch, L] */
+  mu: Value;
+  /** log σ², [batch, L] */
+  logvar: Value;
+}
+
+/** Encoder: x [batch, D] (flat) → μ, log σ². */
+export function encode(g: Graph, p: ParamBinder, cfg: VaeConfig, x: Value): Posterior {
+  return g.scope('encoder', () => {
+    let h: Value;
+    let width: number;
+    if (cfg.arch === 'conv') {
+      const [c, hh, ww] = cfg.inputShape;
+      h = g.Reshape(x, [-1, c, hh, ww]);
+      let cin = c;
+      cfg.convChannels.forEach((cout, i) => {
+        h = activation(g, conv2d(g, p, `conv${i + 1}`, h, cin, cout, 4, 2, 1), cfg.activation);
+        cin = cout;
+      });
+      const f = 2 ** cfg.convChannels.length;
+      width = cin * (hh / f) * (ww / f);
+      h = g.Flatten(h, 1);
+      if (cfg.hidden.length) {
+        h = activation(g, mlp(g, p, 'dense', h, [width, ...cfg.hidden], cfg.activation), cfg.activation);
+        width = cfg.hidden[cfg.hidden.length - 1];
+      }
+    } else {
+      const sizes = [inputSize(cfg), ...cfg.hidden];
+      h = cfg.hidden.length ? activation(g, mlp(g, p, 'mlp', x, sizes, cfg.activation), cfg.activation) : x;
+      width = sizes[sizes.length - 1];
+    }
+    return { mu: linear(g, p, 'mu', h, width, cfg.latent), logvar: linear(g, p, 'logvar', h, width, cfg.latent) };
+  });
+}
+
+/** Decoder: z [..., L] → the likelihood's location parameter per pixel, flat [..., D] (logits or means). */
+export function decode(g: Graph, p: ParamBinder, cfg: VaeConfig, z: Value): Value {
+  return g.scope('decoder', () => {
+    const d = inputSize(cfg);
+    if (cfg.arch === 'mlp') {
+      const sizes = [cfg.latent, ...[...cfg.hidden].reverse(), d];
+      return mlp(g, p, 'mlp', z, sizes, cfg.activation);
+    }
+    const lead = z.shape.slice(0, -1);
+    const flat = lead.length === 1 ? z : g.Reshape(z, [-1, cfg.latent]);
+    const [c, hh, ww] = cfg.inputShape;
+    const f = 2 ** cfg.convChannels.length;
+    const chans = [...cfg.convChannels].reverse();
+    const width = chans[0] * (hh / f) * (ww / f);
+    const sizes = [cfg.latent, ...[...cfg.hidden].reverse(), width];
+    let h = activation(g, mlp(g, p, 'dense', flat, sizes, cfg.activation), cfg.activation);
+    h = g.Reshape(h, [-1, chans[0], hh / f, ww / f]);
+    chans.forEach((cin, i) => {
+      const cout = i + 1 < chans.length ? chans[i + 1] : c;
+      h = convTranspose2d(g, p, `deconv${i + 1}`, h, cin, cout, 4, 2, 1);
+      if (i + 1 < chans.length) h = activation(g, h, cfg.activation);
+    });
+    const out = g.Reshape(h, [-1, d]);
+    if (lead.length === 1) return out;
+    if (lead.filter((v) => typeof v !== 'number').length > 1) {
+      throw new Error(`conv decoder: z ${z} may have at most one symbolic leading dim (make the sample count static)`);
+    }
+    return g.Reshape(out, [...lead.map((v) => (typeof v === 'number' ? v : -1)), d]);
+  });
+}
+
+/** Learned or fixed log-variance of a Gaussian likelihood, broadcastable to [..., D]. */
+function likelihoodLogvar(g: Graph, p: ParamBinder, cfg: VaeConfig): Value {
+  const lk = cfg.likelihood;
+  if (lk.type !== 'gaussian') throw new Error('likelihoodLogvar: not a Gaussian likelihood');
+  if (lk.variance === 'fixed') return g.scalar(Math.log(lk.sigma * lk.sigma), cfg.dtype);
+  const shape = lk.variance === 'scalar' ? [1] : [inputSize(cfg)];
+  return p.param(g, 'likelihood.logvar', shape, { kind: 'const', value: 0 });
+}
+
+/** log p(x|z) summed over pixels: [..., batch]. */
+export function logLikelihood(g: Graph, p: ParamBinder, cfg: VaeConfig, x: Value, loc: Value): Value {
+  return g.scope('likelihood', () =>
+    cfg.likelihood.type === 'bernoulli' ? bernoulliLogProb(g, x, loc) : gaussianLogProb(g, x, loc, likelihoodLogvar(g, p, cfg)),
+  );
+}
+
+/** The decoder's mean E[x|z]: σ(logits) for Bernoulli, the location for a Gaussian. */
+export function decoderMean(g: Graph, cfg: VaeConfig, loc: Value): Value {
+  return cfg.likelihood.type === 'bernoulli' ? g.Sigmoid(loc) : loc;
+}
+
+export interface ElboTerms {
+  posterior: Posterior;
+  /** z = μ + σ·ε, [M, batch, L] */
+  z: Value;
+  /** log p(x|z), [M, batch] */
+  logpx: Value;
+  /** log p(z), [M, batch] */
+  logpz: Value;
+  /** log q(z|x), [M, batch] */
+  logqz: Value;
+  /** Reconstruction term E_q[log p(x|z)] (mean over the M samples), [batch] */
+  rec: Value;
+  /** KL(q(z|x) ‖ p(z)): analytic (KL form) or its Monte Carlo estimate (entropy form), [batch] */
+  kl: Value;
+  /** Analytic per-dim KL, [batch, L] (free bits use it). */
+  klPerDim: Value;
+  /** The ELBO per example, nats: rec − kl. [batch] */
+  elbo: Value;
+  /** Importance log-weights log p(x, z) − log q(z|x), [M, batch]. */
+  logw: Value;
+}
+
+/**
+ * The bound's terms for x [batch, D] and noise ε [M, batch, L].
+ * KL form: E_q[log p(x|z)] − KL(q ‖ p) with the analytic Gaussian KL.
+ * Entropy form: E_q[log p(x|z) + log p(z)] + H(q), H analytic, so KL is estimated as −E_q[log p(z)] − H(q).
+ */
+export function elboTerms(g: Graph, p: ParamBinder, cfg: VaeConfig, x: Value, eps: Value, form: 'kl' | 'entropy' = 'kl'): ElboTerms {
+  const posterior = encode(g, p, cfg, x);
+  const { mu, logvar } = posterior;
+  // Parameter names come from the module scopes (encoder., decoder., likelihood.), so the decoder and the
+  // likelihood are built outside the 'elbo' scope: the same names then appear in every graph.
+  const std = g.scope('elbo', () => g.Exp(g.Mul(logvar, 0.5)));
+  // Reparameterization: z = μ + σ·ε keeps the sample differentiable in μ and σ.
+  const z = g.scope('elbo', () => g.Add(mu, g.Mul(std, eps)));
+  const loc = decode(g, p, cfg, z);
+  const logpx = logLikelihood(g, p, cfg, x, loc);
+  return g.scope('elbo', () => {
+    const logpz = standardNormalLogProb(g, z);
+    const logqz = reparamLogProb(g, eps, logvar);
+    const rec = g.ReduceMean(logpx, [0]);
+    const klPerDim = klStandardNormalPerDim(g, mu, logvar);
+    const kl = form === 'kl' ? g.ReduceSum(klPerDim, [-1]) : g.Sub(g.Neg(g.ReduceMean(logpz, [0])), gaussianEntropy(g, logvar));
+    const elbo = g.Sub(rec, kl);
+    const logw = g.Sub(g.Add(logpx, logpz), logqz);
+    return { posterior, z, logpx, logpz, logqz, rec, kl, klPerDim, elbo, logw };
+  });
+}

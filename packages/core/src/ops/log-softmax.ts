@@ -1,0 +1,18 @@
+import type { OpDef } from './op-def.js';
+import { alongAxis, inferSoftmax, logSoftmaxRef, softmaxAxis, softmaxCases } from './softmax.js';
+
+export const LogSoftmax: OpDef = {
+  opType: 'LogSoftmax',
+  sinceVersion: 13,
+  inputs: [1, 1],
+  attrs: { axis: 'int' },
+  infer: inferSoftmax,
+  // dX = dY − softmax(X)·Σ_axis dY, with softmax(X) = exp(Y)
+  grad: ({ g, outputs: [y], dy: [d], attrs }) => {
+    if (!d) return [];
+    const axis = softmaxAxis(attrs, y.rank);
+    return [g.Sub(d, g.Mul(g.Exp(y), g.ReduceSum(d, [axis], true)))];
+  },
+  reference: ([x], attrs) => [alongAxis(x, softmaxAxis(attrs, x.shape.length), logSoftmaxRef)],
+  cases: softmaxCases,
+};

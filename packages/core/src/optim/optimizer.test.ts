@@ -1,0 +1,120 @@
+import * as ort from 'onnxruntime-node';
+import { describe, expect, it } from 'vitest';
+import { Graph } from '../ir/graph.js';
+import { tensorData } from '../ir/tensor.js';
+import { runGraph } from '../testing/run-graph.js';
+import { applyOptimizer, type OptimizerConfig, stateNames } from './optimizer.js';
+
+const base: OptimizerConfig = { type: 'adam', beta1: 0.9, beta2: 0.999, eps: 1e-8, weightDecay: 0, momentum: 0 };
+
+/** Runs `steps` optimizer updates in float64 on ORT, feeding each step's outputs back in. */
+async function runSteps(cfg: OptimizerConfig, p0: number[], grads: number[][], lr: number) {
+  const n = p0.length;
+  const g = new Graph('opt');
+  const p = g.input('p', 'float64', [n]);
+  const gr = g.input('g', 'float64', [n]);
+  const names = stateNames(cfg, 'p');
+  const st = names.map((s) => g.input(s, 'float64', [n]));
+  const lrv = g.input('lr', 'float64', []);
+  const t = g.input('t', 'float64', []);
+  const { updated } = applyOptimizer(g, cfg, [{ name: 'p', value: p, grad: gr, state: st }], lrv, t);
+  g.output(updated[0].value, 'p_new');
+  updated[0].state.forEach((s, i) => g.output(s, `${names[i]}_new`));
+  let pv = p0;
+  let sv = names.map(() => new Array(n).fill(0));
+  for (let k = 0; k < grads.length; k++) {
+    const feeds: Record<string, ReturnType<typeof tensorData>> = {
+      p: tensorData('float64', [n], pv),
+      g: tensorData('float64', [n], grads[k]),
+      lr: tensorData('float64', [], [lr]),
+      t: tensorData('float64', [], [k + 1]),
+    };
+    names.forEach((s, i) => {
+      feeds[s] = tensorData('float64', [n], sv[i]);
+    });
+    const r = await runGraph(ort, g, feeds);
+    pv = r.p_new;
+    sv = names.map((s) => r[`${s}_new`]);
+  }
+  return pv;
+}
+
+const P0 = [0.5, -1.2, 2.0];
+const GRADS = [
+  [0.1, -0.3, 1.5],
+  [-0.2, 0.4, 0.9],
+  [0.05, 0.01, -2.0],
+];
+
+// float64 on both sides: agreement to 1e-12 relative is rounding.
+const expectClose = (a: number[], b: number[]) =>
+  a.forEach((v, i) => expect(Math.abs(v - b[i])).toBeLessThan(1e-12 * Math.max(1, Math.abs(b[i]))));
+
+describe('optimizers against reference formulas', () => {
+  it('Adam with bias correction', async () => {
+    const lr = 0.01;
+    const m = [0, 0, 0];
+    const v = [0, 0, 0];
+    const p = [...P0];
+    GRADS.forEach((gr, k) => {
+      const t = k + 1;
+      for (let i = 0; i < 3; i++) {
+        m[i] = 0.9 * m[i] + 0.1 * gr[i];
+        v[i] = 0.999 * v[i] + 0.001 * gr[i] ** 2;
+        const mh = m[i] / (1 - 0.9 ** t);
+        const vh = v[i] / (1 - 0.999 ** t);
+        p[i] -= (lr * mh) / (Math.sqrt(vh) + 1e-8);
+      }
+    });
+    expectClose(await runSteps(base, P0, GRADS, lr), p);
+  });
+
+  it('AdamW decouples weight decay', async () => {
+    const lr = 0.01;
+    const wd = 0.1;
+    const m = [0, 0, 0];
+    const v = [0, 0, 0];
+    const p = [...P0];
+    GRADS.forEach((gr, k) => {
+      const t = k + 1;
+      for (let i = 0; i < 3; i++) {
+        m[i] = 0.9 * m[i] + 0.1 * gr[i];
+        v[i] = 0.999 * v[i] + 0.001 * gr[i] ** 2;
+        const mh = m[i] / (1 - 0.9 ** t);
+        const vh = v[i] / (1 - 0.999 ** t);
+        p[i] -= lr * (mh / (Math.sqrt(vh) + 1e-8) + wd * p[i]);
+      }
+    });
+    expectClose(await runSteps({ ...base, type: 'adamw', weightDecay: wd }, P0, GRADS, lr), p);
+  });
+
+  it('SGD with momentum (PyTorch form) and plain SGD', async () => {
+    const lr = 0.1;
+    const b = [0, 0, 0];
+    const p = [...P0];
+    for (const gr of GRADS) {
+      for (let i = 0; i < 3; i++) {
+        b[i] = 0.9 * b[i] + gr[i];
+        p[i] -= lr * b[i];
+      }
+    }
+    expectClose(await runSteps({ ...base, type: 'sgd', momentum: 0.9 }, P0, GRADS, lr), p);
+    const q = P0.map((v, i) => v - lr * GRADS.reduce((s, gr) => s + gr[i], 0));
+    expectClose(await runSteps({ ...base, type: 'sgd', momentum: 0 }, P0, GRADS, lr), q);
+  });
+
+  it('global-norm clipping scales the gradient to the threshold', async () => {
+    const gr = [3, 4, 0]; // norm 5
+    const out = await runSteps({ ...base, type: 'sgd', clipNorm: 1 }, [0, 0, 0], [gr], 1);
+    // p = −g·min(1, 1/(5 + 1e-6))
+    expectClose(
+      out,
+      gr.map((v) => (-v * 1) / (5 + 1e-6)),
+    );
+    const small = await runSteps({ ...base, type: 'sgd', clipNorm: 10 }, [0, 0, 0], [gr], 1);
+    expectClose(
+      small,
+      gr.map((v) => -v),
+    );
+  });
+});

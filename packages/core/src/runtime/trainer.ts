@@ -1,0 +1,175 @@
+/**
+ * Trainer: runs train_step.onnx on any InferenceSession. Parameters and optimizer state live as runtime tensors
+ * between steps (on WebGPU they can stay on the GPU); eps comes from a seeded PRNG so runs are reproducible.
+ */
+import type { InferenceSession, Tensor } from 'onnxruntime-common';
+import type { Manifest, ModelState } from '../artifacts/bundle.js';
+import { type TensorData, tensorData } from '../ir/tensor.js';
+import { TRAIN_METRICS, updatedName } from '../models/graphs.js';
+import { Prng } from './prng.js';
+import type { OrtModule } from './session.js';
+
+export interface StepMetrics {
+  loss: number;
+  rec: number;
+  kl: number;
+  elbo: number;
+  /** Examples in this step (summed over fused steps). */
+  examples: number;
+  step: number;
+}
+
+export interface TrainerOptions {
+  /** Learning rate, or a schedule of the 1-based step. */
+  lr: number | ((step: number) => number);
+  /** β weight of the KL term; default 1. */
+  beta?: number;
+  /** KL warm-up: β rises linearly from 0 to `beta` over this many steps (0 = off). */
+  klWarmupSteps?: number;
+}
+
+export class TrainingDivergedError extends Error {
+  override name = 'TrainingDivergedError';
+}
+
+export class Trainer {
+  private params: Record<string, Tensor> = {};
+  private optState: Record<string, Tensor> = {};
+  private readonly prng: Prng;
+  step: number;
+  private readonly dtype: 'float32' | 'float64';
+
+  constructor(
+    private readonly ort: OrtModule,
+    private readonly session: InferenceSession,
+    readonly manifest: Manifest,
+    private readonly state: ModelState,
+    private readonly opts: TrainerOptions,
+  ) {
+    this.dtype = manifest.config.dtype;
+    for (const e of manifest.params) this.params[e.name] = this.toTensor(state.params[e.name]);
+    for (const e of manifest.optimizerState) this.optState[e.name] = this.toTensor(state.optState[e.name]);
+    this.prng = Prng.fromState(state.training.prngState);
+    this.step = state.training.step;
+    const names = new Set(session.inputNames);
+    for (const n of ['x', 'eps', 'step', 'lr', 'beta', ...Object.keys(this.params), ...Object.keys(this.optState)]) {
+      if (!names.has(n)) throw new Error(`train_step session has no input '${n}'; is it the bundle's train_step.onnx?`);
+    }
+  }
+
+  private toTensor(t: TensorData): Tensor {
+    const data =
+      t.dtype === this.dtype
+        ? t.data
+        : this.dtype === 'float32'
+          ? Float32Array.from(t.data as Float64Array)
+          : Float64Array.from(t.data as Float32Array);
+    return new this.ort.Tensor(this.dtype, data as Float32Array, [...t.shape]);
+  }
+
+  private scalar(v: number): Tensor {
+    return new this.ort.Tensor(this.dtype, this.dtype === 'float32' ? Float32Array.of(v) : Float64Array.of(v), []);
+  }
+
+  /** The β in force at a step (KL warm-up). */
+  betaAt(step: number): number {
+    const b = this.opts.beta ?? 1;
+    const w = this.opts.klWarmupSteps ?? 0;
+    return w > 0 ? b * Math.min(1, step / w) : b;
+  }
+
+  lrAt(step: number): number {
+    return typeof this.opts.lr === 'function' ? this.opts.lr(step) : this.opts.lr;
+  }
+
+  /**
+   * One train_step run on a batch (x: batch × D values, row-major). With a fused bundle, x holds K batches
+   * (K × batch × D) and K optimizer steps run at once.
+   */
+  async trainStep(x: Float32Array | Float64Array, batch: number): Promise<StepMetrics> {
+    const cfg = this.manifest.config;
+    const k = this.manifest.fusedSteps;
+    const d = cfg.inputShape.reduce((a, b) => a * b, 1);
+    if (x.length !== k * batch * d) {
+      throw new Error(`trainStep: x has ${x.length} values, expected ${k > 1 ? `${k} × ` : ''}${batch} × ${d} = ${k * batch * d}`);
+    }
+    const epsN = k * cfg.samples * batch * cfg.latent;
+    const eps = this.dtype === 'float32' ? new Float32Array(epsN) : new Float64Array(epsN);
+    this.prng.fillNormal(eps);
+    const t = this.step + 1;
+    const xData =
+      x instanceof Float32Array === (this.dtype === 'float32') ? x : this.dtype === 'float32' ? Float32Array.from(x) : Float64Array.from(x);
+    const feeds: Record<string, Tensor> = {
+      x: new this.ort.Tensor(this.dtype, xData as Float32Array, k > 1 ? [k, batch, d] : [batch, d]),
+      eps: new this.ort.Tensor(
+        this.dtype,
+        eps as Float32Array,
+        k > 1 ? [k, cfg.samples, batch, cfg.latent] : [cfg.samples, batch, cfg.latent],
+      ),
+      step: this.scalar(t),
+      lr: this.scalar(this.lrAt(t)),
+      beta: this.scalar(this.betaAt(t)),
+      ...this.params,
+      ...this.optState,
+    };
+    const out = await this.session.run(feeds);
+    const metric = (name: string) => {
+      const v = out[name].data as Float32Array;
+      let s = 0;
+      for (const e of v) s += e;
+      return s / v.length;
+    };
+    const m = Object.fromEntries(TRAIN_METRICS.map((n) => [n, metric(n)])) as Record<(typeof TRAIN_METRICS)[number], number>;
+    if (!Number.isFinite(m.loss)) {
+      for (const v of Object.values(out)) if (!Object.values(this.params).includes(v)) v.dispose?.();
+      throw new TrainingDivergedError(
+        `loss is ${m.loss} at step ${t} (rec ${m.rec}, kl ${m.kl}); parameters were not updated — lower the learning rate or enable gradient clipping`,
+      );
+    }
+    for (const name of Object.keys(this.params)) this.swap(this.params, name, out[updatedName(name)]);
+    for (const name of Object.keys(this.optState)) this.swap(this.optState, name, out[updatedName(name)]);
+    for (const n of TRAIN_METRICS) out[n].dispose?.();
+    this.step += k;
+    return { ...m, examples: k * batch, step: this.step };
+  }
+
+  private swap(store: Record<string, Tensor>, name: string, next: Tensor | undefined): void {
+    if (!next) throw new Error(`train_step did not return '${updatedName(name)}'`);
+    const old = store[name];
+    store[name] = next;
+    if (old.location === 'gpu-buffer') old.dispose();
+  }
+
+  /** Current parameters and optimizer state copied to the host, plus the PRNG state, for a checkpoint. */
+  async snapshot(): Promise<ModelState> {
+    const host = async (t: Tensor): Promise<TensorData> => {
+      const data = t.location === 'cpu' ? (t.data as Float32Array) : ((await t.getData()) as Float32Array);
+      return tensorData(this.dtype, [...t.dims], data.slice());
+    };
+    const params: Record<string, TensorData> = {};
+    for (const [k, t] of Object.entries(this.params)) params[k] = await host(t);
+    const optState: Record<string, TensorData> = {};
+    for (const [k, t] of Object.entries(this.optState)) optState[k] = await host(t);
+    return {
+      params,
+      optState,
+      training: { ...this.state.training, step: this.step, prngState: this.prng.state() },
+      metrics: this.state.metrics,
+    };
+  }
+
+  /** Records completed epochs (saved with the next snapshot). */
+  setEpoch(epoch: number): void {
+    this.state.training.epoch = epoch;
+  }
+
+  /** The PRNG drawing eps; the host may use it to shuffle so one seed fixes the whole run. */
+  get random(): Prng {
+    return this.prng;
+  }
+
+  /** Current parameter tensors (e.g. to feed eval.onnx without a host copy). */
+  get parameterTensors(): Readonly<Record<string, Tensor>> {
+    return this.params;
+  }
+}

@@ -1,0 +1,119 @@
+/**
+ * Bundles on disk. Writes are atomic: a checkpoint is a folder written under a temporary name and renamed into
+ * place; the top-level bundle's files are staged and renamed one by one with manifest.json last, so a reader never
+ * sees a manifest that points at unwritten files. A crash leaves the previous state loadable.
+ */
+import {
+  accessSync,
+  closeSync,
+  constants,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
+import { join, resolve } from 'node:path';
+import { type Bundle, type LoadedBundle, loadBundle } from '@onnxvae/core';
+
+export class BundleIoError extends Error {
+  override name = 'BundleIoError';
+}
+
+function writeSynced(path: string, bytes: Uint8Array | string): void {
+  writeFileSync(path, bytes);
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Fails early, naming the folder, when it cannot be created or written. */
+export function ensureWritableDir(dir: string): void {
+  try {
+    mkdirSync(dir, { recursive: true });
+    accessSync(dir, constants.W_OK);
+    const probe = join(dir, `.write-test-${process.pid}`);
+    writeFileSync(probe, '');
+    rmSync(probe);
+  } catch (e) {
+    throw new BundleIoError(`output folder ${resolve(dir)} is not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+  }
+}
+
+function bundleEntries(b: Bundle): [string, Uint8Array | string][] {
+  return [...Object.entries(b.files), ['manifest.json', `${JSON.stringify(b.manifest, null, 2)}\n`]];
+}
+
+/** Writes a bundle into `dir` (existing files are replaced; manifest.json goes last). */
+export function writeBundle(dir: string, b: Bundle): void {
+  ensureWritableDir(dir);
+  const staging = join(dir, `.staging-${process.pid}-${Date.now()}`);
+  mkdirSync(staging);
+  try {
+    const entries = bundleEntries(b);
+    for (const [name, bytes] of entries) writeSynced(join(staging, name), bytes);
+    for (const [name] of entries) renameSync(join(staging, name), join(dir, name));
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+}
+
+const CKPT_RE = /^step-(\d{9})$/;
+
+/** Saves a checkpoint folder checkpoints/step-NNNNNNNNN atomically and keeps the newest `keep`. */
+export function writeCheckpoint(outDir: string, b: Bundle, keep = 3): string {
+  const root = join(outDir, 'checkpoints');
+  mkdirSync(root, { recursive: true });
+  const name = `step-${String(b.manifest.training.step).padStart(9, '0')}`;
+  const tmp = join(root, `.tmp-${name}-${process.pid}`);
+  rmSync(tmp, { recursive: true, force: true });
+  mkdirSync(tmp);
+  for (const [f, bytes] of bundleEntries(b)) writeSynced(join(tmp, f), bytes);
+  const dest = join(root, name);
+  rmSync(dest, { recursive: true, force: true });
+  renameSync(tmp, dest);
+  const all = listCheckpoints(outDir);
+  for (const old of all.slice(0, Math.max(0, all.length - keep))) rmSync(old, { recursive: true, force: true });
+  return dest;
+}
+
+/** Checkpoint folders, oldest first. */
+export function listCheckpoints(outDir: string): string[] {
+  const root = join(outDir, 'checkpoints');
+  if (!existsSync(root)) return [];
+  return readdirSync(root)
+    .filter((f) => CKPT_RE.test(f))
+    .sort()
+    .map((f) => join(root, f));
+}
+
+export async function readBundleDir(dir: string): Promise<LoadedBundle> {
+  if (!existsSync(join(dir, 'manifest.json'))) throw new BundleIoError(`${dir}: no manifest.json here; is it an onnxvae bundle folder?`);
+  return loadBundle(async (f) => {
+    try {
+      return new Uint8Array(readFileSync(join(dir, f)));
+    } catch (e) {
+      throw new BundleIoError(`${join(dir, f)}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
+    }
+  }, dir);
+}
+
+/** The newest checkpoint that validates; corrupt ones are reported and skipped. */
+export async function latestValidCheckpoint(outDir: string): Promise<{ dir: string; bundle: LoadedBundle; skipped: string[] } | undefined> {
+  const skipped: string[] = [];
+  for (const dir of listCheckpoints(outDir).reverse()) {
+    try {
+      return { dir, bundle: await readBundleDir(dir), skipped };
+    } catch (e) {
+      skipped.push(`${dir}: ${(e as Error).message}`);
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,68 @@
+/** The pictures and the HTML page a training run leaves in its output folder. */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { encodePng, imageGrid, lineChartPng } from './png.js';
+
+/** Writes a grid of images (values in [0, 1]) as a PNG; images are [n, h, w] or [n, c=1, h, w]. */
+export function writeImageGrid(path: string, images: Float32Array, n: number, h: number, w: number, cols: number, scale = 2): void {
+  const g = imageGrid(images, n, h, w, cols, { scale });
+  writeFileSync(path, encodePng(g.width, g.height, 1, g.pixels));
+}
+
+export interface EpochMetrics {
+  epoch: number;
+  train_elbo: number;
+  test_elbo: number;
+  train_rec?: number;
+  train_kl?: number;
+  seconds?: number;
+  samples_per_s?: number;
+}
+
+export function writeLossCurve(path: string, metrics: EpochMetrics[], stepLosses: number[]): void {
+  const series = [
+    { name: 'train ELBO', values: metrics.map((m) => m.train_elbo), color: [31, 119, 180] as const },
+    { name: 'test ELBO', values: metrics.map((m) => m.test_elbo), color: [214, 39, 40] as const },
+  ];
+  writeFileSync(path, lineChartPng(series, { width: 720, height: 420, title: 'ELBO per epoch (nats)' }));
+  if (stepLosses.length > 1) {
+    writeFileSync(
+      path.replace(/\.png$/, '-steps.png'),
+      lineChartPng([{ name: 'loss per step', values: stepLosses, color: [44, 160, 44] }], {
+        width: 720,
+        height: 420,
+        title: 'training loss per step (nats)',
+      }),
+    );
+  }
+}
+
+const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
+
+export function writeReport(
+  dir: string,
+  info: { title: string; config: unknown; metrics: EpochMetrics[]; provider: string; notes: string[] },
+): void {
+  const rows = info.metrics
+    .map(
+      (m) =>
+        `<tr><td>${m.epoch}</td><td>${m.train_elbo.toFixed(2)}</td><td>${m.test_elbo.toFixed(2)}</td><td>${m.train_rec?.toFixed(2) ?? ''}</td><td>${m.train_kl?.toFixed(2) ?? ''}</td><td>${m.samples_per_s?.toFixed(0) ?? ''}</td></tr>`,
+    )
+    .join('\n');
+  const html = `<!doctype html>
+<html lang="en"><head><meta charset="utf-8"><title>${esc(info.title)}</title>
+<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px}img{image-rendering:pixelated;border:1px solid #ccc;margin:4px}
+table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}pre{background:#f6f6f6;padding:1em;overflow:auto}</style></head>
+<body><h1>${esc(info.title)}</h1>
+<p>Provider: <b>${esc(info.provider)}</b>${info.notes.length ? ` (${esc(info.notes.join('; '))})` : ''}</p>
+<h2>Samples from the prior</h2><img src="samples.png" alt="samples">
+<h2>Reconstructions</h2><p>Top rows: test images; bottom rows: their reconstructions.</p><img src="reconstructions.png" alt="reconstructions">
+<h2>Training</h2><img src="loss-curve.png" alt="ELBO per epoch"> <img src="loss-curve-steps.png" alt="loss per step">
+<table><tr><th>epoch</th><th>train ELBO</th><th>test ELBO</th><th>rec</th><th>KL</th><th>samples/s</th></tr>
+${rows}
+</table>
+<h2>Model</h2><pre>${esc(JSON.stringify(info.config, null, 2))}</pre>
+</body></html>
+`;
+  writeFileSync(join(dir, 'report.html'), html);
+}

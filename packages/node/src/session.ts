@@ -1,0 +1,131 @@
+/**
+ * onnxruntime-node sessions on CPU, CUDA or WebGPU. `auto` tries CUDA, then a hardware WebGPU adapter, then CPU,
+ * and says which one runs and why the others were skipped.
+ */
+import { existsSync, readdirSync } from 'node:fs';
+import type { SessionFactory } from '@onnxvae/core';
+import * as ort from 'onnxruntime-node';
+
+export type Provider = 'cpu' | 'cuda' | 'webgpu';
+export type ProviderChoice = Provider | 'auto';
+export const PROVIDERS: readonly ProviderChoice[] = ['auto', 'cpu', 'cuda', 'webgpu'];
+
+export interface NodeSessionOptions {
+  provider?: ProviderChoice;
+  /** Intra-op threads for the CPU provider (default: ORT's choice, all cores). */
+  threads?: number;
+  /** Keep outputs on the device between runs where the provider supports it. */
+  graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
+}
+
+export interface NodeRuntime {
+  provider: Provider;
+  /** Why each provider was chosen or skipped, in order tried. */
+  notes: string[];
+  createSession: SessionFactory;
+  ort: typeof ort;
+}
+
+export class ProviderError extends Error {
+  override name = 'ProviderError';
+}
+
+/** The smallest valid ONNX model (Identity on a float [1]), used to probe a provider. */
+const PROBE_MODEL = Uint8Array.from(
+  Buffer.from(
+    'CAgSB29ubnh2YWU6RQoaCgF4EgF5GghJZGVudGl0eSIISWRlbnRpdHkSBXByb2JlWg8KAXgSCgoICAESBAoCCAFiDwoBeRIKCggIARIECgIIAUIECgAQEg==',
+    'base64',
+  ),
+);
+
+export const CUDA_HELP =
+  'the CUDA execution provider is not installed: onnxruntime-node skips its CUDA download here (.npmrc sets onnxruntime-node-install=skip). ' +
+  'On a machine with an NVIDIA GPU and internet access run `ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci` (CUDA 12 and cuDNN 9 must be installed), or use --provider cpu';
+
+function sessionOptions(provider: Provider, opts: NodeSessionOptions): ort.InferenceSession.SessionOptions {
+  const o: ort.InferenceSession.SessionOptions = {
+    executionProviders: provider === 'cpu' ? ['cpu'] : [provider],
+    graphOptimizationLevel: opts.graphOptimization ?? 'all',
+  };
+  if (opts.threads !== undefined) {
+    if (!Number.isInteger(opts.threads) || opts.threads < 1)
+      throw new ProviderError(`threads must be a positive integer, got ${opts.threads}`);
+    o.intraOpNumThreads = opts.threads;
+  }
+  return o;
+}
+
+function explain(provider: Provider, e: unknown): string {
+  const msg = e instanceof Error ? e.message : String(e);
+  if (provider === 'cuda') {
+    if (/Failed to load shared library|libonnxruntime_providers_cuda|not (found|supported|available)|cuda/i.test(msg)) return CUDA_HELP;
+  }
+  if (provider === 'webgpu') {
+    return `no WebGPU adapter (${msg.split('\n')[0]}); WebGPU in Node needs a Vulkan driver — for a software adapter install Debian's chromium and set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json`;
+  }
+  return msg.split('\n')[0];
+}
+
+async function probe(provider: Provider, opts: NodeSessionOptions): Promise<string | undefined> {
+  try {
+    // Fatal-only logging: a failed probe is expected and explained, not an error to print.
+    const s = await ort.InferenceSession.create(PROBE_MODEL, { ...sessionOptions(provider, opts), logSeverityLevel: 4 });
+    await s.release();
+    return undefined;
+  } catch (e) {
+    return explain(provider, e);
+  }
+}
+
+/** Vulkan drivers other than software ones (SwiftShader, lavapipe), i.e. a GPU that auto may pick for WebGPU. */
+function hardwareVulkan(): boolean {
+  const dirs = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d'];
+  for (const d of dirs) {
+    if (!existsSync(d)) continue;
+    for (const f of readdirSync(d)) if (/\.json$/.test(f) && !/swiftshader|lvp|lavapipe/i.test(f)) return true;
+  }
+  return false;
+}
+
+/** Picks and checks a provider; errors say what to install or which flag to change. */
+export async function createNodeRuntime(opts: NodeSessionOptions = {}): Promise<NodeRuntime> {
+  const choice = opts.provider ?? 'auto';
+  if (!PROVIDERS.includes(choice)) throw new ProviderError(`unknown provider '${choice}' (choose one of ${PROVIDERS.join(', ')})`);
+  const notes: string[] = [];
+  let provider: Provider | undefined;
+  if (choice !== 'auto') {
+    const why = await probe(choice, opts);
+    if (why) throw new ProviderError(`provider ${choice} is not available: ${why}`);
+    provider = choice;
+    notes.push(`${choice}: requested`);
+  } else {
+    const cudaWhy = await probe('cuda', opts);
+    if (!cudaWhy) {
+      provider = 'cuda';
+      notes.push('cuda: available');
+    } else {
+      notes.push(`cuda: skipped (${cudaWhy})`);
+      if (!hardwareVulkan()) notes.push('webgpu: skipped (no hardware Vulkan driver; a software adapter would be slower than the CPU)');
+      else {
+        const wgWhy = await probe('webgpu', opts);
+        if (!wgWhy) {
+          provider = 'webgpu';
+          notes.push('webgpu: available');
+        } else notes.push(`webgpu: skipped (${wgWhy})`);
+      }
+      if (!provider) {
+        provider = 'cpu';
+        notes.push('cpu: used');
+      }
+    }
+  }
+  const so = sessionOptions(provider, opts);
+  const createSession: SessionFactory = async (model, name) => {
+    try {
+      return await ort.InferenceSession.create(model, so);
+    } catch (e) {
+      throw new ProviderError(`cannot load ${name} on ${provider}: ${explain(provider as Provider, e)}`);
+    }
+  };
+  return { provider, notes, createSession, ort };
+}
