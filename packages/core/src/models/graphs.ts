@@ -157,9 +157,9 @@ export function buildTrainStep(cfg: VaeConfig, opts: TrainStepOptions = {}): Gra
     const nc = carried.length;
     out = { params: res.slice(1, 1 + specs.length), states: res.slice(1 + specs.length, nc), metrics: res.slice(nc) };
   }
-  TRAIN_METRICS.forEach((m, i) => g.output(out.metrics[i], m));
-  specs.forEach((s, i) => g.output(out.params[i], updatedName(s.name)));
-  stateSpecs.forEach((s, i) => g.output(out.states[i], updatedName(s.name)));
+  for (const [i, m] of TRAIN_METRICS.entries()) g.output(out.metrics[i], m);
+  for (const [i, s] of specs.entries()) g.output(out.params[i], updatedName(s.name));
+  for (const [i, s] of stateSpecs.entries()) g.output(out.states[i], updatedName(s.name));
   return g;
 }
 

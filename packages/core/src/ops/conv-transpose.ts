@@ -120,6 +120,12 @@ const cases: OpCase[] = [
     attrs: { strides: [2], pads: [1, 0] },
     inputs: [{ shape: [2, 2, 4] }, { shape: [2, 3, 3] }, { shape: [3] }],
   },
+  {
+    name: '3-D, stride 1×2×1',
+    ...F32_CASE,
+    attrs: { strides: [1, 2, 1], pads: [0, 1, 0, 1, 0, 0] },
+    inputs: [{ shape: [1, 2, 2, 2, 2] }, { shape: [2, 1, 2, 2, 2] }, { shape: [1] }],
+  },
 ];
 
 export const ConvTranspose: OpDef = {

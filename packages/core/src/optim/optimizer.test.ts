@@ -19,7 +19,7 @@ async function runSteps(cfg: OptimizerConfig, p0: number[], grads: number[][], l
   const t = g.input('t', 'float64', []);
   const { updated } = applyOptimizer(g, cfg, [{ name: 'p', value: p, grad: gr, state: st }], lrv, t);
   g.output(updated[0].value, 'p_new');
-  updated[0].state.forEach((s, i) => g.output(s, `${names[i]}_new`));
+  for (const [i, s] of updated[0].state.entries()) g.output(s, `${names[i]}_new`);
   let pv = p0;
   let sv = names.map(() => new Array(n).fill(0));
   for (let k = 0; k < grads.length; k++) {
@@ -47,8 +47,9 @@ const GRADS = [
 ];
 
 // float64 on both sides: agreement to 1e-12 relative is rounding.
-const expectClose = (a: number[], b: number[]) =>
-  a.forEach((v, i) => expect(Math.abs(v - b[i])).toBeLessThan(1e-12 * Math.max(1, Math.abs(b[i]))));
+const expectClose = (a: number[], b: number[]) => {
+  for (const [i, v] of a.entries()) expect(Math.abs(v - b[i])).toBeLessThan(1e-12 * Math.max(1, Math.abs(b[i])));
+};
 
 describe('optimizers against reference formulas', () => {
   it('Adam with bias correction', async () => {

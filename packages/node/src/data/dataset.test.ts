@@ -166,6 +166,10 @@ describe('loadDataFile', () => {
   it('binarizes at 0.5 after scaling (127/255 → 0, 128/255 → 1)', () => {
     writeIdx(path('edge-idx2-ubyte'), { dtype: 'uint8', shape: [1, 4], data: new Uint8Array([0, 127, 128, 255]) });
     expect(Array.from(loadDataFile(path('edge-idx2-ubyte'), { binarize: true }).x)).toEqual([0, 0, 1, 1]);
+    // Exactly 0.5 counts as ink (x ≥ 0.5); the float32 just below it does not.
+    const below = Math.fround(0.5 - 2 ** -25);
+    writeNpy(path('edge.npy'), { dtype: 'float32', shape: [1, 4], data: new Float32Array([below, 0.5, 1, 0]) });
+    expect(Array.from(loadDataFile(path('edge.npy'), { binarize: true }).x)).toEqual([0, 1, 1, 0]);
   });
 
   it('sniffs the format of files with other names', () => {

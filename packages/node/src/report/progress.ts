@@ -95,7 +95,7 @@ export class Progress {
     const decile = Math.floor((10 * Math.min(this.count, this.total)) / this.total);
     if (this.tty) {
       if (t - this.lastDraw >= TTY_INTERVAL_MS || this.count >= this.total) this.redraw(t);
-    } else if (t - this.lastDraw >= PLAIN_INTERVAL_MS || decile >= this.lastDecile) {
+    } else if (t - this.lastDraw >= PLAIN_INTERVAL_MS || decile > this.lastDecile) {
       this.stream.write(`${this.line(t, false)}\n`);
       this.lastDraw = t;
       this.lastDecile = decile;
