@@ -33,5 +33,6 @@ describe.each(
 });
 
 afterAll(() => {
-  if (float32Fallbacks.size > 0) console.info(`onnxruntime-web wasm ran in float32 (no float64 kernel): ${[...float32Fallbacks].join(', ')}`);
+  if (float32Fallbacks.size > 0)
+    console.info(`onnxruntime-web wasm ran in float32 (no float64 kernel): ${[...float32Fallbacks].join(', ')}`);
 });

@@ -98,7 +98,12 @@ function torchStyleModel(w: TorchWeights, edit?: ModelEdit): Uint8Array {
   const init = (name: keyof TorchWeights): onnxProto.onnx.ITensorProto => {
     const t = w[name];
     const f = t.data as Float32Array;
-    return { name, dims: [...t.shape], dataType: DT.FLOAT, rawData: new Uint8Array(f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength)) };
+    return {
+      name,
+      dims: [...t.shape],
+      dataType: DT.FLOAT,
+      rawData: new Uint8Array(f.buffer.slice(f.byteOffset, f.byteOffset + f.byteLength)),
+    };
   };
   const node = (opType: string, input: string[], output: string[], attribute: onnxProto.onnx.IAttributeProto[] = []) => ({
     name: '',
@@ -332,7 +337,9 @@ describe('corrupt or unsupported input gives a clear Error', () => {
       n.opType = 'FancyActivation';
       n.name = '/act/FancyActivation';
     });
-    expect(parseError(bytes).message).toMatch(/node '\/act\/FancyActivation' \(FancyActivation\): operator FancyActivation is not supported/);
+    expect(parseError(bytes).message).toMatch(
+      /node '\/act\/FancyActivation' \(FancyActivation\): operator FancyActivation is not supported/,
+    );
     const custom = torchStyleModel(torchWeights(mulberry32(5)), (m) => {
       const n = m.graph?.node?.[2];
       if (n) n.domain = 'com.microsoft';
