@@ -104,3 +104,14 @@ describe('shape and gradient rules with a symbolic batch dim', () => {
     expect(Array.from(sym.dx.data as Float64Array)).toEqual(Array.from(fixed.dx.data as Float64Array));
   });
 });
+
+describe('Split with an output no gradient reaches', () => {
+  it('gives zeros there: d/dx Σ Split(x)[1]² is 2x on that part and 0 on the others', async () => {
+    const e = entries.find((k) => k.name === 'Split, one output used') as Entry;
+    for (const shape of [['batch', 3, 4], X_SHAPE]) {
+      const { dx } = await run(e, shape);
+      const want = Array.from(X.data as Float64Array, (v, i) => (Math.floor(i / 4) % 3 >= 1 ? 2 * v : 0));
+      expect(Array.from(dx.data as Float64Array)).toEqual(want);
+    }
+  });
+});
