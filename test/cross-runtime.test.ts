@@ -35,12 +35,18 @@ describe('the reference bundle on onnxruntime-node and onnxruntime-web', () => {
       const losses: number[] = [];
       for (let s = 0; s < STEPS; s++) losses.push((await t.trainStep(data.subarray(s * B * 784, (s + 1) * B * 784), B)).loss);
       const saved = await createBundle(cfg, await t.snapshot());
-      const files: Record<string, Uint8Array> = { ...saved.files, 'manifest.json': new TextEncoder().encode(JSON.stringify(saved.manifest)) };
+      const files: Record<string, Uint8Array> = {
+        ...saved.files,
+        'manifest.json': new TextEncoder().encode(JSON.stringify(saved.manifest)),
+      };
       const loaded = await loadBundle(async (f) => files[f], name);
       expect(Buffer.from(encodeCheckpoint(loaded.state)).equals(Buffer.from(saved.files['checkpoint.safetensors']))).toBe(true);
       const ev = new Evaluator(ort, await ort.InferenceSession.create(loaded.files['eval.onnx']), loaded.manifest, loaded.state.params);
       const evr = await ev.evaluate(data.subarray(0, 20 * 784), 20, { k: 64, seed: 7 });
-      const sampler = new Sampler(ort, await ort.InferenceSession.create(loaded.files['decoder.onnx']), undefined, { latent: 20, outputSize: 784 });
+      const sampler = new Sampler(ort, await ort.InferenceSession.create(loaded.files['decoder.onnx']), undefined, {
+        latent: 20,
+        outputSize: 784,
+      });
       const { x } = await sampler.sample(4, { seed: 3 });
       results.push({ name, losses, params: loaded.state.params, evr, x });
     }

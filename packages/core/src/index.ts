@@ -12,25 +12,25 @@
  */
 import './ops/index.js';
 
+export * from './artifacts/bundle.js';
+export * from './artifacts/safetensors.js';
+export * from './artifacts/sha256.js';
 export * from './autodiff/gradients.js';
 export * from './ir/dtype.js';
 export * from './ir/graph.js';
 export * from './ir/serialize.js';
 export * from './ir/shape.js';
 export * from './ir/tensor.js';
-export * from './ops/index.js';
-export * from './nn/params.js';
-export * from './nn/layers.js';
-export * from './optim/optimizer.js';
 export * from './models/config.js';
 export * from './models/distributions.js';
-export * from './models/vae.js';
 export * from './models/graphs.js';
-export * from './artifacts/safetensors.js';
-export * from './artifacts/sha256.js';
-export * from './artifacts/bundle.js';
+export * from './models/vae.js';
+export * from './nn/layers.js';
+export * from './nn/params.js';
+export * from './ops/index.js';
+export * from './optim/optimizer.js';
+export * from './runtime/evaluator.js';
 export * from './runtime/prng.js';
+export * from './runtime/sampler.js';
 export * from './runtime/session.js';
 export * from './runtime/trainer.js';
-export * from './runtime/evaluator.js';
-export * from './runtime/sampler.js';
