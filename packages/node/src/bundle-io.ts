@@ -15,10 +15,11 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  statSync,
   writeFileSync,
 } from 'node:fs';
-import { join, resolve } from 'node:path';
-import { type Bundle, type LoadedBundle, loadBundle } from '@onnxvae/core';
+import { dirname, join, resolve } from 'node:path';
+import { BUNDLE_FILES, type Bundle, type LoadedBundle, loadBundle } from '@onnxvae/core';
 
 export class BundleIoError extends Error {
   override name = 'BundleIoError';
@@ -45,6 +46,60 @@ export function ensureWritableDir(dir: string): void {
   } catch (e) {
     throw new BundleIoError(`output folder ${resolve(dir)} is not writable: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
   }
+}
+
+/**
+ * Checks, without creating anything, that `dir` is a writable folder or could be created: the nearest existing
+ * ancestor must be a writable folder. Lets a job fail before any work when its output cannot be written.
+ */
+export function assertCreatableDir(dir: string): void {
+  const full = resolve(dir);
+  let p = full;
+  for (;;) {
+    let isDir: boolean;
+    try {
+      isDir = statSync(p).isDirectory();
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      if ((code === 'ENOENT' || code === 'ENOTDIR') && dirname(p) !== p) {
+        p = dirname(p);
+        continue;
+      }
+      throw new BundleIoError(`output folder ${full} cannot be created: ${code ?? (e as Error).message} at ${p}`);
+    }
+    if (!isDir) throw new BundleIoError(`output folder ${full} cannot be created: ${p} is a file, not a folder`);
+    try {
+      accessSync(p, constants.W_OK);
+    } catch (e) {
+      throw new BundleIoError(
+        `output folder ${full} is not writable: ${p} refuses writes (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`,
+      );
+    }
+    return;
+  }
+}
+
+/** Everything a training run writes at the top of its folder (checkpoints/ aside), manifest.json first. */
+export const RUN_OUTPUTS = [
+  'manifest.json',
+  ...BUNDLE_FILES,
+  'metrics.jsonl',
+  'samples.png',
+  'reconstructions.png',
+  'loss-curve.png',
+  'loss-curve-steps.png',
+  'report.html',
+] as const;
+
+/**
+ * Removes a previous run's outputs from `dir` (only the files a run writes, manifest.json first, and checkpoints/),
+ * so a new run never leaves a mix of old and new files. Returns whether a bundle was there.
+ */
+export function clearRunOutputs(dir: string): boolean {
+  const had = existsSync(join(dir, 'manifest.json'));
+  for (const f of RUN_OUTPUTS) rmSync(join(dir, f), { force: true });
+  rmSync(join(dir, 'checkpoints'), { recursive: true, force: true });
+  return had;
 }
 
 function bundleEntries(b: Bundle): [string, Uint8Array | string][] {

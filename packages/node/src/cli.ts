@@ -1,13 +1,14 @@
 #!/usr/bin/env node
 /** The `onnxvae` command: train, eval, sample, reconstruct, interpolate, export, info. */
-import { copyFileSync, readFileSync } from 'node:fs';
+import { copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Evaluator, Prng, Sampler, type VaeConfig } from '@onnxvae/core';
+import { Evaluator, Prng, Sampler } from '@onnxvae/core';
 import { ensureWritableDir, readBundleDir } from './bundle-io.js';
+import { readConfigFile } from './config-file.js';
 import { loadData } from './data/source.js';
 import { writeImageGrid } from './report/report.js';
-import { createNodeRuntime, PROVIDERS, type ProviderChoice } from './session.js';
+import { createNodeRuntime, PROVIDERS, type ProviderChoice, setOrtLogLevel } from './session.js';
 import { imageDims, train } from './train.js';
 
 const USAGE = `usage: onnxvae <command> [options]
@@ -21,7 +22,11 @@ commands:
   reconstruct DIR [--data mnist|FILE] [--n 16] [--out DIR/reconstructions.png]
   interpolate DIR [--data mnist|FILE] [--steps 10] [--slerp] [--out DIR/interpolation.png]
   export DIR   --out WEBDIR   copy what a browser needs (manifest.json, decoder.onnx, encoder.onnx, train_step.onnx, checkpoint)
-  info DIR     what a bundle holds`;
+  info DIR     what a bundle holds [--json]
+
+train --resume continues the newest valid checkpoint in --out (seed, batch and lr default to the checkpoint's).
+Exit status: 0 done, 1 failed (the message says why), 2 bad command line.
+ONNXVAE_ORT_LOG_LEVEL=warning shows onnxruntime's own log (default: fatal only).`;
 
 class UsageError extends Error {}
 
@@ -74,21 +79,6 @@ function provider(v: string | undefined): ProviderChoice {
   return p;
 }
 
-function readConfig(path: string | undefined): Partial<VaeConfig> | undefined {
-  if (!path) return undefined;
-  let text: string;
-  try {
-    text = readFileSync(path, 'utf8');
-  } catch (e) {
-    throw new Error(`config file ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
-  }
-  try {
-    return JSON.parse(text) as Partial<VaeConfig>;
-  } catch (e) {
-    throw new Error(`config file ${path}: not valid JSON (${(e as Error).message})`);
-  }
-}
-
 function bundleDir(pos: string[], cmd: string): string {
   if (!pos[1]) throw new UsageError(`${cmd} needs a bundle folder: onnxvae ${cmd} DIR`);
   return pos[1];
@@ -114,12 +104,30 @@ async function makeSampler(dir: string, p: ProviderChoice) {
   return { b, sampler, hw, cfg };
 }
 
-export async function main(argv: string[], out: (s: string) => void = (s) => process.stdout.write(s)): Promise<number> {
+const defaultErr = (s: string): void => {
+  process.stderr.write(s);
+};
+
+const ORT_LOG_LEVELS = ['verbose', 'info', 'warning', 'error', 'fatal'] as const;
+
+/**
+ * Runs one command. Results go to `out` (stdout), messages and progress to `err` (stderr); returns the exit status:
+ * 0 done, 1 failed, 2 bad command line.
+ */
+export async function main(
+  argv: string[],
+  out: (s: string) => void = (s) => process.stdout.write(s),
+  err: (s: string) => void = defaultErr,
+): Promise<number> {
+  // A failed CUDA probe is expected under --provider auto and is explained in our own words; ORT's C++ logger would
+  // also print it as an error. It can only be set before the first session, which is why it is set here.
+  const level = process.env.ONNXVAE_ORT_LOG_LEVEL ?? 'fatal';
+  setOrtLogLevel(ORT_LOG_LEVELS.find((l) => l === level) ?? 'fatal');
   let parsed: { values: Values; positionals: string[] };
   try {
     parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
   } catch (e) {
-    process.stderr.write(`onnxvae: ${(e as Error).message}\n${USAGE}\n`);
+    err(`onnxvae: ${(e as Error).message}\n${USAGE}\n`);
     return 2;
   }
   const { values: v, positionals: pos } = parsed;
@@ -138,13 +146,13 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
           testLabels: v['test-labels'],
           binarize: !v.grayscale,
           epochs: num(v.epochs, 'epochs', 10, { int: true, min: 1 }),
-          batch: num(v.batch, 'batch', 128, { int: true, min: 1 }),
-          lr: num(v.lr, 'lr', 1e-3, { min: Number.MIN_VALUE }),
+          batch: v.batch === undefined ? undefined : num(v.batch, 'batch', 0, { int: true, min: 1 }),
+          lr: v.lr === undefined ? undefined : num(v.lr, 'lr', 0, { min: Number.MIN_VALUE }),
           provider: provider(v.provider),
           threads: v.threads === undefined ? undefined : num(v.threads, 'threads', 1, { int: true, min: 1 }),
-          seed: num(v.seed, 'seed', 0, { int: true, min: 0 }),
+          seed: v.seed === undefined ? undefined : num(v.seed, 'seed', 0, { int: true, min: 0 }),
           out: v.out ?? 'runs/mnist',
-          config: readConfig(v.config),
+          config: v.config === undefined ? undefined : readConfigFile(v.config),
           resume: v.resume,
           limit: v.limit === undefined ? undefined : num(v.limit, 'limit', 0, { int: true, min: 2 }),
           saveEvery: num(v['save-every'], 'save-every', 1, { int: true, min: 1 }),
@@ -152,6 +160,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
           fusedSteps: num(v.fused, 'fused', 1, { int: true, min: 1 }),
           klWarmupEpochs: num(v['kl-warmup'], 'kl-warmup', 0, { min: 0 }),
           beta: num(v.beta, 'beta', 1, { min: 0 }),
+          log: (line) => err(`${line}\n`),
+          progressStream: { write: (s: string) => err(s), isTTY: err === defaultErr && process.stderr.isTTY, columns: process.stderr.columns },
         });
         const last = r.metrics[r.metrics.length - 1];
         out(
@@ -167,6 +177,7 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
           data: v.data ?? 'mnist',
           binarize: !v.grayscale,
           limit: v.limit === undefined ? undefined : num(v.limit, 'limit', 0, { int: true, min: 2 }),
+          seed: b.manifest.training.seed, // a user file's test split is the one training held out
         });
         const d = b.manifest.config.inputShape.reduce((a, c) => a * c, 1);
         if (test.dims.reduce((a, c) => a * c, 1) !== d)
@@ -193,8 +204,8 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
       case 'reconstruct':
       case 'interpolate': {
         const dir = bundleDir(pos, cmd);
-        const { sampler, hw, cfg } = await makeSampler(dir, provider(v.provider));
-        const { test } = loadData({ data: v.data ?? 'mnist', binarize: !v.grayscale });
+        const { b, sampler, hw, cfg } = await makeSampler(dir, provider(v.provider));
+        const { test } = loadData({ data: v.data ?? 'mnist', binarize: !v.grayscale, seed: b.manifest.training.seed });
         const d = cfg.inputShape.reduce((a, c) => a * c, 1);
         if (test.dims.reduce((a, c) => a * c, 1) !== d)
           throw new Error(`data examples have ${test.dims.reduce((a, c) => a * c, 1)} values, the model takes ${d}`);
@@ -257,10 +268,10 @@ export async function main(argv: string[], out: (s: string) => void = (s) => pro
     }
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(`onnxvae: ${e.message}\n${USAGE}\n`);
+      err(`onnxvae: ${e.message}\n${USAGE}\n`);
       return 2;
     }
-    process.stderr.write(`onnxvae: error: ${(e as Error).message}\n`);
+    err(`onnxvae: error: ${e instanceof Error ? e.message : String(e)}\n`);
     return 1;
   }
 }

@@ -3,6 +3,8 @@
  * and says which one runs and why the others were skipped.
  */
 import { existsSync, readdirSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
 import type { SessionFactory } from '@onnxvae/core';
 import * as ort from 'onnxruntime-node';
 
@@ -42,6 +44,26 @@ export const CUDA_HELP =
   'the CUDA execution provider is not installed: onnxruntime-node skips its CUDA download here (.npmrc sets onnxruntime-node-install=skip). ' +
   'On a machine with an NVIDIA GPU and internet access run `ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci` (CUDA 12 and cuDNN 9 must be installed), or use --provider cpu';
 
+/** Where onnxruntime-node keeps its native libraries (the CUDA provider is downloaded there at install time). */
+export function ortBinaryDir(): string {
+  const entry = createRequire(import.meta.url).resolve('onnxruntime-node');
+  return join(dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch);
+}
+
+/** The CUDA provider library if onnxruntime-node's install put it there, else undefined. */
+export function cudaProviderLibrary(): string | undefined {
+  const lib = join(ortBinaryDir(), process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so');
+  return existsSync(lib) ? lib : undefined;
+}
+
+/**
+ * ORT's own log threshold (its C++ logger prints to stderr, e.g. an expected CUDA probe failure). It takes effect
+ * only before the first session is created: ORT sets its logger up once per process.
+ */
+export function setOrtLogLevel(level: 'verbose' | 'info' | 'warning' | 'error' | 'fatal'): void {
+  ort.env.logLevel = level;
+}
+
 function sessionOptions(provider: Provider, opts: NodeSessionOptions): ort.InferenceSession.SessionOptions {
   const o: ort.InferenceSession.SessionOptions = {
     executionProviders: provider === 'cpu' ? ['cpu'] : [provider],
@@ -55,15 +77,29 @@ function sessionOptions(provider: Provider, opts: NodeSessionOptions): ort.Infer
   return o;
 }
 
-function explain(provider: Provider, e: unknown): string {
-  const msg = e instanceof Error ? e.message : String(e);
+/** Why a provider failed, and what to do about it, from ORT's error message and what is installed. */
+export function explainProviderFailure(provider: Provider, message: string, cudaLibrary = cudaProviderLibrary()): string {
+  const first = message.split('\n')[0];
   if (provider === 'cuda') {
-    if (/Failed to load shared library|libonnxruntime_providers_cuda|not (found|supported|available)|cuda/i.test(msg)) return CUDA_HELP;
+    if (!/Failed to load shared library|libonnxruntime_providers_cuda|not (found|supported|available)|cuda/i.test(message)) return first;
+    if (!cudaLibrary) return CUDA_HELP;
+    return (
+      `the CUDA provider library ${cudaLibrary} is installed but did not load (${first}): CUDA 12 and cuDNN 9 must be on the library ` +
+      'path (LD_LIBRARY_PATH) and an NVIDIA driver present; `ldd` on that file names what is missing. Or use --provider cpu'
+    );
   }
   if (provider === 'webgpu') {
-    return `no WebGPU adapter (${msg.split('\n')[0]}); WebGPU in Node needs a Vulkan driver — for a software adapter install Debian's chromium and set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json`;
+    return (
+      `no WebGPU adapter (${first}); WebGPU in Node needs the Vulkan loader (libvulkan.so.1) and a Vulkan driver. ` +
+      "Without a GPU, Debian's chromium ships both: set VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json and " +
+      'LD_LIBRARY_PATH=/usr/lib/chromium (or install libvulkan1) for its software adapter'
+    );
   }
-  return msg.split('\n')[0];
+  return first;
+}
+
+function explain(provider: Provider, e: unknown): string {
+  return explainProviderFailure(provider, e instanceof Error ? e.message : String(e));
 }
 
 async function probe(provider: Provider, opts: NodeSessionOptions): Promise<string | undefined> {

@@ -1,5 +1,5 @@
 /** The training job behind `onnxvae train`: data, sessions, the loop, checkpoints, metrics and pictures. */
-import { appendFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type Bundle,
@@ -14,21 +14,32 @@ import {
   TrainingDivergedError,
   type VaeConfig,
 } from '@onnxvae/core';
-import { ensureWritableDir, latestValidCheckpoint, writeBundle, writeCheckpoint } from './bundle-io.js';
+import {
+  assertCreatableDir,
+  clearRunOutputs,
+  ensureWritableDir,
+  latestValidCheckpoint,
+  listCheckpoints,
+  writeBundle,
+  writeCheckpoint,
+} from './bundle-io.js';
 import { batches } from './data/batches.js';
 import type { Dataset } from './data/dataset.js';
 import { type DataSpec, loadData } from './data/source.js';
-import { Progress } from './report/progress.js';
+import { Progress, type ProgressStream } from './report/progress.js';
 import { type EpochMetrics, writeImageGrid, writeLossCurve, writeReport } from './report/report.js';
 import { createNodeRuntime, type ProviderChoice } from './session.js';
 
 export interface TrainOptions extends DataSpec {
   epochs: number;
-  batch: number;
-  lr: number;
+  /** Examples per step; default 128. On resume the checkpoint's (a different value is an error). */
+  batch?: number;
+  /** Learning rate; default 1e-3. On resume the checkpoint's unless given (a new one is allowed, e.g. lower after a divergence). */
+  lr?: number;
   provider: ProviderChoice;
   threads?: number;
-  seed: number;
+  /** Seed of the initial weights, the shuffles, the noise and a user file's test split; default 0. On resume the checkpoint's. */
+  seed?: number;
   out: string;
   /** Partial model config (JSON file contents), merged over the reference model. */
   config?: Partial<VaeConfig>;
@@ -41,7 +52,7 @@ export interface TrainOptions extends DataSpec {
   fusedSteps?: number;
   /** Where progress and messages go (default stderr). */
   log?: (line: string) => void;
-  progressStream?: NodeJS.WritableStream;
+  progressStream?: ProgressStream;
 }
 
 export interface TrainResult {
@@ -55,6 +66,10 @@ export class TrainingError extends Error {
   override name = 'TrainingError';
 }
 
+export const DEFAULT_BATCH = 128;
+export const DEFAULT_LR = 1e-3;
+export const DEFAULT_SEED = 0;
+
 /** The model's input shape for this data: flat for an MLP, [C, H, W] for a conv model. */
 function inputShapeFor(arch: VaeConfig['arch'], dims: number[]): number[] {
   if (arch === 'mlp') return [dims.reduce((a, b) => a * b, 1)];
@@ -67,52 +82,118 @@ function meanOf(xs: number[]): number {
   return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
 }
 
+function positiveInt(name: string, v: number | undefined): void {
+  if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new TrainingError(`--${name} must be a positive integer, got ${v}`);
+}
+
+/** A Bernoulli likelihood is log p(x|z) = x·log p + (1−x)·log(1−p): unbounded (and training diverges) for x ∉ [0, 1]. */
+function checkBernoulliRange(ds: Dataset): void {
+  for (let i = 0; i < ds.x.length; i++) {
+    const v = ds.x[i];
+    if (v < 0 || v > 1) {
+      const d = ds.x.length / ds.n;
+      throw new TrainingError(
+        `${ds.name}: value ${v} (example ${Math.floor(i / d)}) is outside [0, 1], which a Bernoulli likelihood needs: rescale the data, ` +
+          'drop --grayscale to binarize it, or choose a Gaussian likelihood in --config ({"likelihood": {"type": "gaussian", "variance": "scalar"}})',
+      );
+    }
+  }
+}
+
+/** Checkpoint bookkeeping shown in messages: the newest good checkpoint of this run (or the one it resumed from). */
+interface GoodCheckpoint {
+  dir: string;
+  epoch: number;
+}
+
+/**
+ * Trains a VAE and writes the bundle, metrics, pictures and report into `opts.out`.
+ *
+ * Everything that can be checked up front (options, data, model config, provider, the checkpoint to resume) is checked
+ * before the folder is touched, so bad input leaves it as it was. A fresh run then clears the previous run's outputs;
+ * manifest.json is the last file written, so a folder with a manifest holds a finished run.
+ */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
-  for (const [k, v] of [
-    ['epochs', opts.epochs],
-    ['batch', opts.batch],
-  ] as const) {
-    if (!Number.isInteger(v) || v < 1) throw new TrainingError(`--${k} must be a positive integer, got ${v}`);
+  positiveInt('epochs', opts.epochs);
+  positiveInt('batch', opts.batch);
+  if (opts.seed !== undefined && (!Number.isSafeInteger(opts.seed) || opts.seed < 0))
+    throw new TrainingError(`--seed must be a non-negative integer, got ${opts.seed}`);
+  if (opts.lr !== undefined && (!(opts.lr > 0) || !Number.isFinite(opts.lr)))
+    throw new TrainingError(`--lr must be a positive number, got ${opts.lr}`);
+  assertCreatableDir(opts.out);
+
+  let resumed: Awaited<ReturnType<typeof latestValidCheckpoint>>;
+  if (opts.resume) {
+    resumed = await latestValidCheckpoint(opts.out);
+    for (const s of resumed?.skipped ?? []) log(`skipped a corrupt checkpoint: ${s}`);
+    if (!resumed) {
+      const n = listCheckpoints(opts.out).length;
+      throw new TrainingError(
+        `--resume: ${n ? `none of the ${n} checkpoints` : 'no checkpoint'} in ${join(opts.out, 'checkpoints')} ${n ? 'is valid' : 'exists'}; train without --resume to start over`,
+      );
+    }
   }
-  if (!(opts.lr > 0) || !Number.isFinite(opts.lr)) throw new TrainingError(`--lr must be a positive number, got ${opts.lr}`);
-  ensureWritableDir(opts.out);
-  const { train: trainSet, test: testSet } = loadData(opts);
+  const saved = resumed?.bundle.manifest.training;
+  const pick = (name: string, given: number | undefined, ck: number | undefined, def: number): number => {
+    if (given !== undefined && ck !== undefined && given !== ck && name !== 'lr')
+      throw new TrainingError(`--resume: the checkpoint was trained with --${name} ${ck}; resume with the same value (or leave it out)`);
+    return given ?? ck ?? def;
+  };
+  const seed = pick('seed', opts.seed, saved?.seed, DEFAULT_SEED);
+  const batch = pick('batch', opts.batch, saved?.batchSize, DEFAULT_BATCH);
+  const lr = pick('lr', opts.lr, saved?.lr, DEFAULT_LR);
+  if (saved?.lr !== undefined && lr !== saved.lr) log(`learning rate: ${lr} (the checkpoint was trained with ${saved.lr})`);
+
+  const { train: trainSet, test: testSet } = loadData({ ...opts, seed });
   const arch = opts.config?.arch ?? 'mlp';
-  const cfg = resolveConfig({ ...opts.config, inputShape: inputShapeFor(arch, trainSet.dims) });
+  const inputShape = inputShapeFor(arch, trainSet.dims);
+  if (opts.config?.inputShape && JSON.stringify(opts.config.inputShape) !== JSON.stringify(inputShape)) {
+    throw new TrainingError(`model config: inputShape [${opts.config.inputShape}] does not match the data's [${inputShape}] (leave it out: it follows the data)`);
+  }
+  const cfg = resolveConfig({ ...opts.config, inputShape });
+  if (cfg.likelihood.type === 'bernoulli' && opts.binarize === false) {
+    checkBernoulliRange(trainSet);
+    checkBernoulliRange(testSet);
+  }
+  if (resumed && JSON.stringify(resumed.bundle.manifest.config) !== JSON.stringify(cfg)) {
+    throw new TrainingError(
+      `--resume: the checkpoint in ${resumed.dir} was trained with a different model config; use the same --config and data`,
+    );
+  }
   const runtime = await createNodeRuntime({ provider: opts.provider, threads: opts.threads });
   log(`provider: ${runtime.provider} (${runtime.notes.join('; ')})`);
 
   let state: ModelState;
-  const metricsPath = join(opts.out, 'metrics.jsonl');
-  if (opts.resume) {
-    const ck = await latestValidCheckpoint(opts.out);
-    if (!ck) throw new TrainingError(`--resume: no valid checkpoint in ${join(opts.out, 'checkpoints')}`);
-    for (const s of ck.skipped) log(`skipped a corrupt checkpoint: ${s}`);
-    if (JSON.stringify(ck.bundle.manifest.config) !== JSON.stringify(cfg)) {
-      throw new TrainingError(
-        `--resume: the checkpoint in ${ck.dir} was trained with a different model config; use the same --config and data`,
-      );
-    }
-    state = ck.bundle.state;
-    log(`resuming from ${ck.dir} (epoch ${state.training.epoch}, step ${state.training.step})`);
-    // metrics.jsonl keeps only the epochs the checkpoint has, so the file matches an uninterrupted run.
-    writeFileSync(metricsPath, state.metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
+  if (resumed) {
+    state = resumed.bundle.state;
   } else {
-    state = initialState(cfg, opts.seed);
-    state.training.batchSize = opts.batch;
-    state.training.lr = opts.lr;
-    writeFileSync(metricsPath, '');
-    rmSync(join(opts.out, 'checkpoints'), { recursive: true, force: true });
+    state = initialState(cfg, seed);
+    state.training.batchSize = batch;
   }
-
+  state.training.lr = lr;
   const fused = opts.fusedSteps ?? 1;
   const graphs = await createBundle(cfg, state, { fusedSteps: fused });
   const trainSession = await runtime.createSession(graphs.files['train_step.onnx'], 'train_step.onnx');
   const evalSession = await runtime.createSession(graphs.files['eval.onnx'], 'eval.onnx');
-  const stepsPerEpoch = Math.floor(trainSet.n / opts.batch) || 1;
+
+  // Everything checked: from here on the folder changes.
+  ensureWritableDir(opts.out);
+  const metricsPath = join(opts.out, 'metrics.jsonl');
+  let lastGood: GoodCheckpoint | undefined;
+  if (resumed) {
+    lastGood = { dir: resumed.dir, epoch: state.training.epoch };
+    log(`resuming from ${resumed.dir} (epoch ${state.training.epoch}, step ${state.training.step})`);
+    // metrics.jsonl keeps only the epochs the checkpoint has, so the file matches an uninterrupted run.
+    writeFileSync(metricsPath, state.metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
+  } else {
+    if (clearRunOutputs(opts.out)) log(`replacing the previous run in ${opts.out}`);
+    writeFileSync(metricsPath, '');
+  }
+
+  const stepsPerEpoch = Math.floor(trainSet.n / batch) || 1;
   const trainer = new Trainer(runtime.ort, trainSession, graphs.manifest, state, {
-    lr: opts.lr,
+    lr,
     beta: opts.beta ?? 1,
     klWarmupSteps: (opts.klWarmupEpochs ?? 0) * stepsPerEpoch,
   });
@@ -123,16 +204,24 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     snap.metrics = metrics as unknown as Record<string, number>[];
     return createBundle(cfg, snap, { fusedSteps: fused });
   };
+  const diverged = (epoch: number, why: string): TrainingError =>
+    new TrainingError(
+      `training stopped in epoch ${epoch + 1}: ${why}. ` +
+        (lastGood
+          ? `The last good checkpoint (epoch ${lastGood.epoch}) is kept in ${lastGood.dir}; continue from it with --resume and a lower --lr`
+          : 'No checkpoint was saved yet (the first epoch did not finish), so nothing was kept; train again with a lower --lr'),
+    );
+  if (state.training.epoch >= opts.epochs) log(`the checkpoint has ${state.training.epoch} epochs already (--epochs ${opts.epochs}): no training`);
 
   for (let epoch = state.training.epoch; epoch < opts.epochs; epoch++) {
     const t0 = performance.now();
-    const progress = new Progress(stepsPerEpoch * opts.batch, { label: `epoch ${epoch + 1}/${opts.epochs}`, stream: opts.progressStream });
+    const progress = new Progress(stepsPerEpoch * batch, { label: `epoch ${epoch + 1}/${opts.epochs}`, stream: opts.progressStream });
     const elbos: number[] = [];
     const recs: number[] = [];
     const kls: number[] = [];
     let pending: Float32Array[] = [];
     // dropLast keeps every step's batch the same size, so steps (and fused groups) line up across resumes.
-    for (const b of batches(trainSet, opts.batch, { shuffle: true, seed: opts.seed, epoch, dropLast: trainSet.n >= opts.batch })) {
+    for (const b of batches(trainSet, batch, { shuffle: true, seed, epoch, dropLast: trainSet.n >= batch })) {
       pending.push(b.x);
       if (pending.length < fused) continue;
       const x = fused === 1 ? pending[0] : concat(pending);
@@ -143,9 +232,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       } catch (e) {
         if (e instanceof TrainingDivergedError) {
           progress.done();
-          throw new TrainingError(
-            `training stopped in epoch ${epoch + 1}: ${e.message}. The last good checkpoint is kept in ${join(opts.out, 'checkpoints')}; resume with --resume and a lower --lr`,
-          );
+          throw diverged(epoch, e.message);
         }
         throw e;
       }
@@ -160,6 +247,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const ev = new Evaluator(runtime.ort, evalSession, graphs.manifest, trainer.parameterTensors);
     // A fixed seed for the test ELBO's noise, so epochs (and resumed runs) are compared on the same draws.
     const testRes = await ev.evaluate(testSet.x, testSet.n, { k: 1, batch: 500, seed: 12345 });
+    if (!Number.isFinite(testRes.elbo)) throw diverged(epoch, `the test ELBO is ${testRes.elbo} though the training loss was finite`);
     const em: EpochMetrics = {
       epoch: epoch + 1,
       train_elbo: meanOf(elbos),
@@ -167,7 +255,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       train_rec: meanOf(recs),
       train_kl: meanOf(kls),
       seconds,
-      samples_per_s: (elbos.length * fused * opts.batch) / seconds,
+      samples_per_s: (elbos.length * fused * batch) / seconds,
     };
     metrics.push(em);
     appendFileSync(metricsPath, `${JSON.stringify(em)}\n`);
@@ -176,14 +264,17 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     );
     trainer.setEpoch(epoch + 1);
     const last = epoch + 1 === opts.epochs;
-    if (last || (epoch + 1) % (opts.saveEvery ?? 1) === 0) writeCheckpoint(opts.out, await snapshotBundle(), opts.keepCheckpoints ?? 3);
+    if (last || (epoch + 1) % (opts.saveEvery ?? 1) === 0) {
+      lastGood = { dir: writeCheckpoint(opts.out, await snapshotBundle(), opts.keepCheckpoints ?? 3), epoch: epoch + 1 };
+    }
   }
 
   const finalBundle = await snapshotBundle();
-  writeBundle(opts.out, finalBundle);
-  await writePictures(opts.out, finalBundle, runtime, testSet, opts.seed);
+  // Pictures and report first, manifest.json (inside writeBundle) last: a folder with a manifest is a finished run.
+  await writePictures(opts.out, finalBundle, runtime, testSet, seed);
   writeLossCurve(join(opts.out, 'loss-curve.png'), metrics, stepLosses);
   writeReport(opts.out, { title: `onnxvae: ${trainSet.name}`, config: cfg, metrics, provider: runtime.provider, notes: runtime.notes });
+  writeBundle(opts.out, finalBundle);
   return { metrics, provider: runtime.provider, outDir: opts.out, steps: trainer.step };
 }
 

@@ -10,6 +10,15 @@ export type Likelihood =
 
 export type Objective = 'kl' | 'entropy' | 'iwae';
 
+/**
+ * A conditional model's labels: `classes` one-hot classes; the prior p(z|y) is N(0, I) ('standard') or a Gaussian
+ * whose mean and log-variance a linear layer computes from y ('learned').
+ */
+export interface ConditionalConfig {
+  classes: number;
+  prior: 'standard' | 'learned';
+}
+
 export interface VaeConfig {
   /** 'mlp': dense encoder/decoder; 'conv': strided convolutions (images). */
   arch: 'mlp' | 'conv';
@@ -28,6 +37,8 @@ export interface VaeConfig {
   samples: number;
   /** Free bits λ (nats per latent dim); 0 turns it off. */
   freeBits: number;
+  /** Conditional VAE: q(z|x, y), p(x|z, y) and p(z|y) for a one-hot label y (see models/conditional.ts). */
+  conditional?: ConditionalConfig;
   optimizer: OptimizerConfig;
   dtype: 'float32' | 'float64';
 }
@@ -87,6 +98,15 @@ export function resolveConfig(partial: Partial<VaeConfig> & { optimizer?: Partia
   }
   if (!['adam', 'adamw', 'sgd'].includes(cfg.optimizer.type))
     bad('optimizer.type', `must be 'adam', 'adamw' or 'sgd', got ${JSON.stringify(cfg.optimizer.type)}`);
+  if (cfg.conditional !== undefined) {
+    const c = cfg.conditional;
+    if (typeof c !== 'object' || c === null) bad('conditional', `must be {classes, prior}, got ${JSON.stringify(c)}`);
+    // The prior defaults to N(0, I): {"conditional": {"classes": 10}} is a complete option.
+    cfg.conditional = { ...c, prior: c.prior ?? 'standard' };
+    if (!Number.isInteger(c.classes) || c.classes < 2) bad('conditional.classes', `must be an integer ≥ 2, got ${JSON.stringify(c.classes)}`);
+    if (!['standard', 'learned'].includes(cfg.conditional.prior))
+      bad('conditional.prior', `must be 'standard' or 'learned', got ${JSON.stringify(cfg.conditional.prior)}`);
+  }
   return cfg;
 }
 

@@ -17,6 +17,8 @@ export interface EvalOptions {
   /** Examples per session run. */
   batch?: number;
   seed?: number;
+  /** Called after each session run with examples done, total, and samples drawn so far (for a progress bar). */
+  onProgress?: (done: number, total: number) => void;
 }
 
 export interface EvalResult {
@@ -100,6 +102,7 @@ export class Evaluator {
         chunks += 1;
         for (const t of Object.values(out)) t.dispose?.();
       }
+      opts.onProgress?.(start + b, n);
       for (let i = 0; i < b; i++) {
         elbo[start + i] /= chunks;
         rec[start + i] /= chunks;

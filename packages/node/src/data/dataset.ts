@@ -213,7 +213,18 @@ export function loadDataFile(path: string, options: LoadDataFileOptions = {}): D
   const n = t.shape[0];
   if (n === 0) throw new Error(`${path}: data has shape [${t.shape.join(', ')}], which holds no examples`);
   const x = toExamples(t, path);
-  if (options.binarize === true) binarize(x);
+  if (options.binarize === true) {
+    // A threshold at 0.5 only means something for values in [0, 1]; unscaled data (0…255 as floats) would become all ones.
+    const D = x.length / n;
+    for (let i = 0; i < x.length; i++) {
+      if (x[i] < 0 || x[i] > 1) {
+        throw new Error(
+          `${path}: value ${x[i]} (example ${Math.floor(i / D)}) is outside [0, 1]; binarizing thresholds at ${BINARIZE_THRESHOLD}, so scale float data to [0, 1] first (or store it as uint8 0…255)`,
+        );
+      }
+    }
+    binarize(x);
+  }
   const ds: Dataset = { x, n, dims: t.shape.slice(1), name: basename(path) };
   if (options.labels !== undefined) {
     const labels = toLabels(readTensor(options.labels), options.labels);
