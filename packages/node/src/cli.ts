@@ -161,7 +161,11 @@ export async function main(
           klWarmupEpochs: num(v['kl-warmup'], 'kl-warmup', 0, { min: 0 }),
           beta: num(v.beta, 'beta', 1, { min: 0 }),
           log: (line) => err(`${line}\n`),
-          progressStream: { write: (s: string) => err(s), isTTY: err === defaultErr && process.stderr.isTTY, columns: process.stderr.columns },
+          progressStream: {
+            write: (s: string) => err(s),
+            isTTY: err === defaultErr && process.stderr.isTTY,
+            columns: process.stderr.columns,
+          },
         });
         const last = r.metrics[r.metrics.length - 1];
         out(

@@ -30,7 +30,10 @@ function checkObject(value: unknown, reference: Record<string, unknown>, path: s
     if (!allowed.includes(k)) throw new ConfigFileError(`${source}: unknown field '${at}' (known fields: ${allowed.join(', ')})`);
     const ref = reference[k];
     const want = ref === undefined ? (k === 'variance' ? 'string' : 'number') : kind(ref);
-    if (kind(v) !== want) throw new ConfigFileError(`${source}: '${at}' must be a${want === 'array' || want === 'object' ? 'n' : ''} ${want}, got ${JSON.stringify(v)}`);
+    if (kind(v) !== want)
+      throw new ConfigFileError(
+        `${source}: '${at}' must be a${want === 'array' || want === 'object' ? 'n' : ''} ${want}, got ${JSON.stringify(v)}`,
+      );
     if (want === 'object') checkObject(v, ref as Record<string, unknown>, at, source);
     if (want === 'array' && !(v as unknown[]).every((e) => typeof e === 'number')) {
       throw new ConfigFileError(`${source}: '${at}' must be an array of numbers, got ${JSON.stringify(v)}`);

@@ -149,7 +149,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const arch = opts.config?.arch ?? 'mlp';
   const inputShape = inputShapeFor(arch, trainSet.dims);
   if (opts.config?.inputShape && JSON.stringify(opts.config.inputShape) !== JSON.stringify(inputShape)) {
-    throw new TrainingError(`model config: inputShape [${opts.config.inputShape}] does not match the data's [${inputShape}] (leave it out: it follows the data)`);
+    throw new TrainingError(
+      `model config: inputShape [${opts.config.inputShape}] does not match the data's [${inputShape}] (leave it out: it follows the data)`,
+    );
   }
   const cfg = resolveConfig({ ...opts.config, inputShape });
   if (cfg.likelihood.type === 'bernoulli' && opts.binarize === false) {
@@ -211,7 +213,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
           ? `The last good checkpoint (epoch ${lastGood.epoch}) is kept in ${lastGood.dir}; continue from it with --resume and a lower --lr`
           : 'No checkpoint was saved yet (the first epoch did not finish), so nothing was kept; train again with a lower --lr'),
     );
-  if (state.training.epoch >= opts.epochs) log(`the checkpoint has ${state.training.epoch} epochs already (--epochs ${opts.epochs}): no training`);
+  if (state.training.epoch >= opts.epochs)
+    log(`the checkpoint has ${state.training.epoch} epochs already (--epochs ${opts.epochs}): no training`);
 
   for (let epoch = state.training.epoch; epoch < opts.epochs; epoch++) {
     const t0 = performance.now();

@@ -8,6 +8,7 @@ import type { TensorData } from '../ir/tensor.js';
 import { ParamBinder, type ParamSpec } from '../nn/params.js';
 import { applyOptimizer, type OptimizerConfig, stateNames } from '../optim/optimizer.js';
 import { inputSize, type VaeConfig } from './config.js';
+import { conditionalDecode, conditionalElboTerms, conditionalEncode } from './conditional.js';
 import { decode, decoderMean, elboTerms, encode } from './vae.js';
 
 export const BATCH = 'batch';
@@ -34,7 +35,9 @@ export function parameterSpecs(cfg: VaeConfig): ParamSpec[] {
   const p = ParamBinder.inputs(cfg.dtype);
   const x = g.input('x', cfg.dtype, [BATCH, inputSize(cfg)]);
   const eps = g.input('eps', cfg.dtype, [1, BATCH, cfg.latent]);
-  elboTerms(g, p, cfg, x, eps);
+  const y = cfg.conditional ? g.input('y', cfg.dtype, [BATCH, cfg.conditional.classes]) : undefined;
+  if (y) conditionalElboTerms(g, p, cfg, x, y, eps);
+  else elboTerms(g, p, cfg, x, eps);
   return p.specs;
 }
 
@@ -74,10 +77,11 @@ function stepBody(
   params: Record<string, Value>,
   states: Record<string, Value>,
   specs: ParamSpec[],
+  y?: Value,
 ): StepValues {
   const p = ParamBinder.given(params, cfg.dtype);
   const form = cfg.objective === 'entropy' ? 'entropy' : 'kl';
-  const terms = elboTerms(g, p, cfg, x, eps, form);
+  const terms = y ? conditionalElboTerms(g, p, cfg, x, y, eps, form) : elboTerms(g, p, cfg, x, eps, form);
   const loss = g.scope('loss', () => {
     if (cfg.objective === 'iwae') {
       // IWAE: −E_b[log (1/M) Σ_m w_m], a tighter bound than the ELBO for M > 1.
@@ -127,6 +131,9 @@ export function buildTrainStep(cfg: VaeConfig, opts: TrainStepOptions = {}): Gra
   const d = inputSize(cfg);
   const x = g.input('x', dt, k > 1 ? [k, BATCH, d] : [BATCH, d]);
   const eps = g.input('eps', dt, k > 1 ? [k, cfg.samples, BATCH, cfg.latent] : [cfg.samples, BATCH, cfg.latent]);
+  // Conditional models: the one-hot labels y [batch, C] (models/conditional.ts).
+  const classes = cfg.conditional?.classes;
+  const y = classes ? g.input('y', dt, k > 1 ? [k, BATCH, classes] : [BATCH, classes]) : undefined;
   const step = g.input('step', dt, []);
   const lr = g.input('lr', dt, []);
   const beta = g.input('beta', dt, []);
@@ -136,7 +143,7 @@ export function buildTrainStep(cfg: VaeConfig, opts: TrainStepOptions = {}): Gra
   for (const s of stateSpecs) states[s.name] = g.input(s.name, dt, s.shape);
 
   let out: StepValues;
-  if (k === 1) out = stepBody(g, cfg, x, eps, step, lr, beta, params, states, specs);
+  if (k === 1) out = stepBody(g, cfg, x, eps, step, lr, beta, params, states, specs, y);
   else {
     const carried = [step, ...specs.map((s) => params[s.name]), ...stateSpecs.map((s) => states[s.name])];
     const res = g.Loop(k, carried, (body, iter, c) => {
@@ -151,7 +158,7 @@ export function buildTrainStep(cfg: VaeConfig, opts: TrainStepOptions = {}): Gra
       });
       const xi = body.Gather(x, iter, 0);
       const ei = body.Gather(eps, iter, 0);
-      const r = stepBody(body, cfg, xi, ei, t, lr, beta, ps, ss, specs);
+      const r = stepBody(body, cfg, xi, ei, t, lr, beta, ps, ss, specs, y && body.Gather(y, iter, 0));
       return { carried: [body.Add(t, 1), ...r.params, ...r.states], scans: r.metrics };
     });
     const nc = carried.length;
@@ -174,8 +181,9 @@ export function buildEval(cfg: VaeConfig, samples: number | string = 'samples'):
   const dt = cfg.dtype;
   const x = g.input('x', dt, [BATCH, inputSize(cfg)]);
   const eps = g.input('eps', dt, [samples, BATCH, cfg.latent]);
+  const y = cfg.conditional ? g.input('y', dt, [BATCH, cfg.conditional.classes]) : undefined;
   const p = ParamBinder.inputs(dt);
-  const t = elboTerms(g, p, cfg, x, eps, 'kl');
+  const t = y ? conditionalElboTerms(g, p, cfg, x, y, eps, 'kl') : elboTerms(g, p, cfg, x, eps, 'kl');
   g.output(t.rec, 'rec');
   g.output(t.kl, 'kl');
   g.output(t.elbo, 'elbo');
@@ -187,7 +195,9 @@ export function buildEval(cfg: VaeConfig, samples: number | string = 'samples'):
 export function buildEncoder(cfg: VaeConfig, values: Record<string, TensorData>): Graph {
   const g = new Graph('encoder');
   const x = g.input('x', cfg.dtype, [BATCH, inputSize(cfg)]);
-  const { mu, logvar } = encode(g, ParamBinder.embedded(values, cfg.dtype), cfg, x);
+  const y = cfg.conditional ? g.input('y', cfg.dtype, [BATCH, cfg.conditional.classes]) : undefined;
+  const p = ParamBinder.embedded(values, cfg.dtype);
+  const { mu, logvar } = y ? conditionalEncode(g, p, cfg, x, y) : encode(g, p, cfg, x);
   g.output(mu, 'mu');
   g.output(logvar, 'logvar');
   return g;
@@ -197,7 +207,9 @@ export function buildEncoder(cfg: VaeConfig, values: Record<string, TensorData>)
 export function buildDecoder(cfg: VaeConfig, values: Record<string, TensorData>): Graph {
   const g = new Graph('decoder');
   const z = g.input('z', cfg.dtype, [BATCH, cfg.latent]);
-  const loc = decode(g, ParamBinder.embedded(values, cfg.dtype), cfg, z);
+  const y = cfg.conditional ? g.input('y', cfg.dtype, [BATCH, cfg.conditional.classes]) : undefined;
+  const p = ParamBinder.embedded(values, cfg.dtype);
+  const loc = y ? conditionalDecode(g, p, cfg, z, y) : decode(g, p, cfg, z);
   g.output(decoderMean(g, cfg, loc), 'x_mean');
   return g;
 }

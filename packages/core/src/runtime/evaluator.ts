@@ -6,6 +6,7 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import type { Manifest } from '../artifacts/bundle.js';
 import type { TensorData } from '../ir/tensor.js';
+import { oneHot } from '../models/conditional.js';
 import { Prng } from './prng.js';
 import type { OrtModule } from './session.js';
 
@@ -17,6 +18,8 @@ export interface EvalOptions {
   /** Examples per session run. */
   batch?: number;
   seed?: number;
+  /** The n examples' integer labels (conditional models). */
+  y?: ArrayLike<number>;
   /** Called after each session run with examples done, total, and samples drawn so far (for a progress bar). */
   onProgress?: (done: number, total: number) => void;
 }
@@ -67,10 +70,19 @@ export class Evaluator {
     const kl = new Float64Array(n);
     const iwae = new Float64Array(n);
     const L = cfg.latent;
+    const classes = cfg.conditional?.classes;
+    if (classes !== undefined && opts.y?.length !== n) {
+      throw new Error(`evaluate: this model is conditional (${classes} classes); pass the ${n} examples' labels as y`);
+    }
     for (let start = 0; start < n; start += batch) {
       const b = Math.min(batch, n - start);
       const xs = x.subarray(start * d, (start + b) * d);
       const xt = new this.ort.Tensor(dt, (dt === 'float32' ? Float32Array.from(xs) : Float64Array.from(xs)) as Float32Array, [b, d]);
+      const yFeed: Record<string, Tensor> = {};
+      if (classes !== undefined && opts.y) {
+        const labels = Array.from({ length: b }, (_, i) => (opts.y as ArrayLike<number>)[start + i]);
+        yFeed.y = new this.ort.Tensor(dt, oneHot(labels, classes, dt) as Float32Array, [b, classes]);
+      }
       // Running log-sum-exp of the log-weights per example: (max, Σ exp(lw − max)).
       const mx = new Float64Array(b).fill(Number.NEGATIVE_INFINITY);
       const acc = new Float64Array(b);
@@ -81,7 +93,7 @@ export class Evaluator {
         const take = Math.min(c, k - used);
         const eps = dt === 'float32' ? new Float32Array(c * b * L) : new Float64Array(c * b * L);
         prng.fillNormal(eps);
-        const out = await this.session.run({ x: xt, eps: new this.ort.Tensor(dt, eps as Float32Array, [c, b, L]), ...this.params });
+        const out = await this.session.run({ x: xt, eps: new this.ort.Tensor(dt, eps as Float32Array, [c, b, L]), ...yFeed, ...this.params });
         const lw = out.log_w.data as Float32Array;
         const el = out.elbo.data as Float32Array;
         const re = out.rec.data as Float32Array;

@@ -1,5 +1,6 @@
 /** Sampler: prior samples with temperature, reconstructions and latent interpolation over decoder/encoder graphs. */
-import type { InferenceSession } from 'onnxruntime-common';
+import type { InferenceSession, Tensor } from 'onnxruntime-common';
+import { oneHot } from '../models/conditional.js';
 import { Prng } from './prng.js';
 import type { OrtModule } from './session.js';
 
@@ -8,6 +9,10 @@ export interface SamplerOptions {
   dtype?: 'float32' | 'float64';
   /** Elements per example of the decoder's output (e.g. 784). */
   outputSize: number;
+  /** Conditional models: the number of classes (the decoder and encoder then take one-hot labels y). */
+  classes?: number;
+  /** Conditional models with a learned prior: μ_p(c), log σ_p²(c) as C × L tables (conditionalPriorTable). */
+  prior?: { mu: Float32Array; logvar: Float32Array };
 }
 
 export class Sampler {
@@ -20,42 +25,75 @@ export class Sampler {
   ) {
     this.dtype = opts.dtype ?? 'float32';
     if (!decoder.inputNames.includes('z')) throw new Error(`decoder has no input 'z' (inputs: ${decoder.inputNames.join(', ')})`);
+    if (decoder.inputNames.includes('y') !== (opts.classes !== undefined)) {
+      throw new Error(
+        decoder.inputNames.includes('y')
+          ? "the decoder is conditional (it takes labels 'y'): pass the model's classes (manifest.config.conditional.classes)"
+          : 'the decoder takes no labels, but classes were given: is this the bundle of a conditional model?',
+      );
+    }
+  }
+
+  /** The one-hot y feed of a conditional model for n labels (none for a plain model). */
+  private labels(y: number | ArrayLike<number> | undefined, n: number, what: string): Record<string, Tensor> {
+    const c = this.opts.classes;
+    if (c === undefined) return {};
+    if (y === undefined) throw new Error(`${what}: this model is conditional (${c} classes); pass a label or one label per example`);
+    const ys = typeof y === 'number' ? new Array<number>(n).fill(y) : y;
+    if (ys.length !== n) throw new Error(`${what}: ${ys.length} labels for ${n} examples`);
+    return { y: new this.ort.Tensor(this.dtype, oneHot(ys, c, this.dtype) as Float32Array, [n, c]) };
   }
 
   get latent(): number {
     return this.opts.latent;
   }
 
-  /** Decodes n latent vectors (n × L values) to the decoder's mean, n × D. */
-  async decode(z: Float32Array, n: number): Promise<Float32Array> {
+  /** Decodes n latent vectors (n × L values) to the decoder's mean, n × D; a conditional model also takes labels y. */
+  async decode(z: Float32Array, n: number, y?: number | ArrayLike<number>): Promise<Float32Array> {
     const L = this.opts.latent;
     if (z.length !== n * L) throw new Error(`decode: z has ${z.length} values, expected ${n} × ${L} (the model's latent size is ${L})`);
     for (let i = 0; i < z.length; i++) if (!Number.isFinite(z[i])) throw new Error(`decode: z[${i}] is ${z[i]}`);
     const data = this.dtype === 'float32' ? z : Float64Array.from(z);
-    const out = await this.decoder.run({ z: new this.ort.Tensor(this.dtype, data as Float32Array, [n, L]) });
+    const out = await this.decoder.run({ z: new this.ort.Tensor(this.dtype, data as Float32Array, [n, L]), ...this.labels(y, n, 'decode') });
     const x = out.x_mean;
     const res = x.location === 'cpu' ? Float32Array.from(x.data as Float32Array) : Float32Array.from((await x.getData()) as Float32Array);
     x.dispose?.();
     return res;
   }
 
-  /** n samples from the prior N(0, T²·I) decoded: temperature T < 1 trades diversity for typicality. */
-  async sample(n: number, opts: { temperature?: number; seed?: number; prng?: Prng } = {}): Promise<{ z: Float32Array; x: Float32Array }> {
+  /**
+   * n samples from the prior N(0, T²·I) decoded: temperature T < 1 trades diversity for typicality. A conditional
+   * model draws from p(z|y) = N(μ_p(y), T²·σ_p(y)²) for `label` (one class for all, or one per sample): "draw 7s".
+   */
+  async sample(
+    n: number,
+    opts: { temperature?: number; seed?: number; prng?: Prng; label?: number | ArrayLike<number> } = {},
+  ): Promise<{ z: Float32Array; x: Float32Array }> {
     const t = opts.temperature ?? 1;
     if (!(t >= 0)) throw new Error(`sample: temperature must be ≥ 0, got ${t}`);
     const prng = opts.prng ?? new Prng(opts.seed ?? 0);
-    const z = new Float32Array(n * this.opts.latent);
+    const L = this.opts.latent;
+    const z = new Float32Array(n * L);
     prng.fillNormal(z, 0, t);
-    return { z, x: await this.decode(z, n) };
+    const prior = this.opts.prior;
+    if (prior && opts.label !== undefined) {
+      for (let i = 0; i < n; i++) {
+        const c = typeof opts.label === 'number' ? opts.label : opts.label[i];
+        if (!(Number.isInteger(c) && c >= 0 && c < (this.opts.classes ?? 0)))
+          throw new Error(`sample: label ${c} is not a class of this model (0 to ${(this.opts.classes ?? 0) - 1})`);
+        for (let j = 0; j < L; j++) z[i * L + j] = prior.mu[c * L + j] + Math.exp(0.5 * prior.logvar[c * L + j]) * z[i * L + j];
+      }
+    }
+    return { z, x: await this.decode(z, n, opts.label) };
   }
 
-  /** Encoder means μ(x) for n examples. */
-  async encode(x: Float32Array, n: number): Promise<{ mu: Float32Array; logvar: Float32Array }> {
+  /** Encoder means μ(x) for n examples (μ(x, y) for a conditional model). */
+  async encode(x: Float32Array, n: number, y?: number | ArrayLike<number>): Promise<{ mu: Float32Array; logvar: Float32Array }> {
     if (!this.encoder) throw new Error('this sampler has no encoder session; load encoder.onnx to reconstruct');
     const d = this.opts.outputSize;
     if (x.length !== n * d) throw new Error(`encode: x has ${x.length} values, expected ${n} × ${d}`);
     const data = this.dtype === 'float32' ? x : Float64Array.from(x);
-    const out = await this.encoder.run({ x: new this.ort.Tensor(this.dtype, data as Float32Array, [n, d]) });
+    const out = await this.encoder.run({ x: new this.ort.Tensor(this.dtype, data as Float32Array, [n, d]), ...this.labels(y, n, 'encode') });
     const get = async (name: string) => {
       const t = out[name];
       return Float32Array.from((t.location === 'cpu' ? t.data : await t.getData()) as Float32Array);
@@ -63,10 +101,10 @@ export class Sampler {
     return { mu: await get('mu'), logvar: await get('logvar') };
   }
 
-  /** Reconstructions: decode the encoder's mean. */
-  async reconstruct(x: Float32Array, n: number): Promise<Float32Array> {
-    const { mu } = await this.encode(x, n);
-    return this.decode(mu, n);
+  /** Reconstructions: decode the encoder's mean (with the examples' labels y for a conditional model). */
+  async reconstruct(x: Float32Array, n: number, y?: number | ArrayLike<number>): Promise<Float32Array> {
+    const { mu } = await this.encode(x, n, y);
+    return this.decode(mu, n, y);
   }
 
   /**
@@ -78,6 +116,7 @@ export class Sampler {
     z1: Float32Array,
     steps: number,
     mode: 'linear' | 'slerp' = 'linear',
+    label?: number,
   ): Promise<{ z: Float32Array; x: Float32Array }> {
     const L = this.opts.latent;
     if (z0.length !== L || z1.length !== L)
@@ -98,6 +137,6 @@ export class Sampler {
       }
       for (let i = 0; i < L; i++) z[s * L + i] = w0 * z0[i] + w1 * z1[i];
     }
-    return { z, x: await this.decode(z, steps) };
+    return { z, x: await this.decode(z, steps, label) };
   }
 }

@@ -5,6 +5,7 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import type { Manifest, ModelState } from '../artifacts/bundle.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
+import { oneHot } from '../models/conditional.js';
 import { TRAIN_METRICS, updatedName } from '../models/graphs.js';
 import { Prng } from './prng.js';
 import type { OrtModule } from './session.js';
@@ -52,7 +53,8 @@ export class Trainer {
     this.prng = Prng.fromState(state.training.prngState);
     this.step = state.training.step;
     const names = new Set(session.inputNames);
-    for (const n of ['x', 'eps', 'step', 'lr', 'beta', ...Object.keys(this.params), ...Object.keys(this.optState)]) {
+    const labelInput = manifest.config.conditional ? ['y'] : [];
+    for (const n of ['x', 'eps', ...labelInput, 'step', 'lr', 'beta', ...Object.keys(this.params), ...Object.keys(this.optState)]) {
       if (!names.has(n)) throw new Error(`train_step session has no input '${n}'; is it the bundle's train_step.onnx?`);
     }
   }
@@ -84,9 +86,10 @@ export class Trainer {
 
   /**
    * One train_step run on a batch (x: batch × D values, row-major). With a fused bundle, x holds K batches
-   * (K × batch × D) and K optimizer steps run at once.
+   * (K × batch × D) and K optimizer steps run at once. A conditional model also takes the labels y: K × batch
+   * integer classes, or their one-hot rows (K × batch × C values).
    */
-  async trainStep(x: Float32Array | Float64Array, batch: number): Promise<StepMetrics> {
+  async trainStep(x: Float32Array | Float64Array, batch: number, y?: Int32Array | Float32Array | Float64Array): Promise<StepMetrics> {
     const cfg = this.manifest.config;
     const k = this.manifest.fusedSteps;
     const d = cfg.inputShape.reduce((a, b) => a * b, 1);
@@ -109,6 +112,7 @@ export class Trainer {
       step: this.scalar(t),
       lr: this.scalar(this.lrAt(t)),
       beta: this.scalar(this.betaAt(t)),
+      ...this.labelFeed(y, k, batch),
       ...this.params,
       ...this.optState,
     };
@@ -131,6 +135,19 @@ export class Trainer {
     for (const n of TRAIN_METRICS) out[n].dispose?.();
     this.step += k;
     return { ...m, examples: k * batch, step: this.step };
+  }
+
+  /** The y feed of a conditional model (none for a plain one): integer labels become one-hot rows. */
+  private labelFeed(y: Int32Array | Float32Array | Float64Array | undefined, k: number, batch: number): Record<string, Tensor> {
+    const c = this.manifest.config.conditional?.classes;
+    if (c === undefined) return {};
+    if (!y) throw new Error(`trainStep: this model is conditional (${c} classes); pass the batch's labels y`);
+    const rows = y instanceof Int32Array ? oneHot(y, c, this.dtype) : y;
+    if (rows.length !== k * batch * c) {
+      throw new Error(`trainStep: y has ${y.length} values, expected ${k * batch} labels or ${k * batch} × ${c} one-hot values`);
+    }
+    const data = rows instanceof Float32Array === (this.dtype === 'float32') ? rows : this.dtype === 'float32' ? Float32Array.from(rows) : Float64Array.from(rows);
+    return { y: new this.ort.Tensor(this.dtype, data as Float32Array, k > 1 ? [k, batch, c] : [batch, c]) };
   }
 
   private swap(store: Record<string, Tensor>, name: string, next: Tensor | undefined): void {
