@@ -160,14 +160,22 @@ export async function readBundleDir(dir: string): Promise<LoadedBundle> {
   }, dir);
 }
 
-/** The newest checkpoint that validates; corrupt ones are reported and skipped. */
-export async function latestValidCheckpoint(outDir: string): Promise<{ dir: string; bundle: LoadedBundle; skipped: string[] } | undefined> {
+/**
+ * The newest checkpoint that validates; corrupt ones are skipped, each reported to `onSkip` as it is found (and listed
+ * in `skipped`), so the reasons are known even when none validates.
+ */
+export async function latestValidCheckpoint(
+  outDir: string,
+  onSkip?: (reason: string) => void,
+): Promise<{ dir: string; bundle: LoadedBundle; skipped: string[] } | undefined> {
   const skipped: string[] = [];
   for (const dir of listCheckpoints(outDir).reverse()) {
     try {
       return { dir, bundle: await readBundleDir(dir), skipped };
     } catch (e) {
-      skipped.push(`${dir}: ${(e as Error).message}`);
+      const reason = `${dir}: ${(e as Error).message}`;
+      skipped.push(reason);
+      onSkip?.(reason);
     }
   }
   return undefined;

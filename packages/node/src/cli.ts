@@ -1,12 +1,15 @@
 #!/usr/bin/env node
-/** The `onnxvae` command: train, eval, sample, reconstruct, interpolate, export, info. */
+/** The `onnxvae` command: train, eval, gap, sample, reconstruct, interpolate, export, info. */
 import { copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { Evaluator, Prng, Sampler } from '@onnxvae/core';
+import { Evaluator, Prng } from '@onnxvae/core';
 import { ensureWritableDir, readBundleDir } from './bundle-io.js';
+import { bundleSampler, checkLabels, gridLabels } from './conditional.js';
 import { readConfigFile } from './config-file.js';
 import { loadData } from './data/source.js';
+import { formatGap, gapReport, gapSummary } from './gap.js';
+import { Progress } from './report/progress.js';
 import { writeImageGrid } from './report/report.js';
 import { createNodeRuntime, PROVIDERS, type ProviderChoice, setOrtLogLevel } from './session.js';
 import { imageDims, train } from './train.js';
@@ -18,7 +21,9 @@ commands:
                [--provider auto|cpu|cuda|webgpu] [--threads N] [--seed 0] [--out runs/mnist] [--config model.json]
                [--resume] [--grayscale] [--limit N] [--save-every 1] [--keep 3] [--fused K] [--kl-warmup EPOCHS] [--beta 1]
   eval DIR     [--data mnist|FILE] [--k 1000] [--limit N] [--json] [--provider P]
-  sample DIR   [--n 64] [--temperature 1] [--seed 0] [--out DIR/samples.png]
+  gap DIR      [--data mnist|FILE] [--steps 100] [--lr 1e-2] [--k 1000] [--limit N] [--seed 0] [--json]
+               amortization gap: log p(x) (IWAE), ELBO with the encoder, ELBO after refining each q_i for --steps
+  sample DIR   [--n 64] [--temperature 1] [--seed 0] [--label C] [--out DIR/samples.png]   (--label: conditional models)
   reconstruct DIR [--data mnist|FILE] [--n 16] [--out DIR/reconstructions.png]
   interpolate DIR [--data mnist|FILE] [--steps 10] [--slerp] [--out DIR/interpolation.png]
   export DIR   --out WEBDIR   copy what a browser needs (manifest.json, decoder.onnx, encoder.onnx, train_step.onnx, checkpoint)
@@ -57,6 +62,7 @@ const OPTIONS = {
   temperature: { type: 'string' },
   steps: { type: 'string' },
   slerp: { type: 'boolean' },
+  label: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -93,12 +99,7 @@ async function sessionsFor(dir: string, p: ProviderChoice) {
 async function makeSampler(dir: string, p: ProviderChoice) {
   const { b, rt } = await sessionsFor(dir, p);
   const cfg = b.manifest.config;
-  const sampler = new Sampler(
-    rt.ort,
-    await rt.createSession(b.files['decoder.onnx'], 'decoder.onnx'),
-    await rt.createSession(b.files['encoder.onnx'], 'encoder.onnx'),
-    { latent: cfg.latent, outputSize: cfg.inputShape.reduce((a, c) => a * c, 1), dtype: cfg.dtype },
-  );
+  const sampler = await bundleSampler(rt.ort, rt.createSession, b, b.state.params);
   const hw = imageDims(cfg);
   if (!hw) throw new Error(`${dir}: examples of shape [${cfg.inputShape}] cannot be drawn as images`);
   return { b, sampler, hw, cfg };
@@ -133,10 +134,11 @@ export async function main(
   const { values: v, positionals: pos } = parsed;
   const cmd = pos[0];
   try {
-    if (v.help || !cmd) {
+    if (v.help) {
       out(`${USAGE}\n`);
-      return cmd || v.help ? 0 : 2;
+      return 0;
     }
+    if (!cmd) throw new UsageError('no command given');
     switch (cmd) {
       case 'train': {
         const r = await train({
@@ -179,6 +181,8 @@ export async function main(
         const k = num(v.k, 'k', 1000, { int: true, min: 1 });
         const { test } = loadData({
           data: v.data ?? 'mnist',
+          labels: v.labels,
+          testLabels: v['test-labels'],
           binarize: !v.grayscale,
           limit: v.limit === undefined ? undefined : num(v.limit, 'limit', 0, { int: true, min: 2 }),
           seed: b.manifest.training.seed, // a user file's test split is the one training held out
@@ -186,22 +190,37 @@ export async function main(
         const d = b.manifest.config.inputShape.reduce((a, c) => a * c, 1);
         if (test.dims.reduce((a, c) => a * c, 1) !== d)
           throw new Error(`data examples have ${test.dims.reduce((a, c) => a * c, 1)} values, the model takes ${d}`);
+        checkLabels(b.manifest.config, test, 'test data');
         const ev = new Evaluator(rt.ort, await rt.createSession(b.files['eval.onnx'], 'eval.onnx'), b.manifest, b.state.params);
-        const r = await ev.evaluate(test.x, test.n, { k, seed: num(v.seed, 'seed', 0, { int: true, min: 0 }) });
+        const bar = new Progress(test.n, { label: `eval K=${k}`, stream: { write: (s: string) => err(s) } });
+        let done = 0;
+        const r = await ev.evaluate(test.x, test.n, {
+          k,
+          seed: num(v.seed, 'seed', 0, { int: true, min: 0 }),
+          y: test.labels,
+          onProgress: (d) => {
+            bar.tick(d - done);
+            done = d;
+          },
+        });
+        bar.done();
         if (v.json) out(`${JSON.stringify({ elbo: r.elbo, iwae: r.iwae, k: r.k, n: r.n, rec: r.rec, kl: r.kl })}\n`);
         else out(`${test.n} examples: ELBO ${r.elbo.toFixed(3)} nats, log p(x) ≈ ${r.iwae.toFixed(3)} nats (IWAE, K=${k})\n`);
         return 0;
       }
       case 'sample': {
         const dir = bundleDir(pos, cmd);
-        const { sampler, hw } = await makeSampler(dir, provider(v.provider));
+        const { sampler, hw, cfg } = await makeSampler(dir, provider(v.provider));
         const n = num(v.n, 'n', 64, { int: true, min: 1 });
+        // Conditional models: --label C draws that class ("draw 7s"); without it, one class per column.
+        const grid = gridLabels(cfg, n, v.label === undefined ? undefined : num(v.label, 'label', 0, { int: true, min: 0 }));
         const s = await sampler.sample(n, {
           temperature: num(v.temperature, 'temperature', 1, { min: 0 }),
           prng: new Prng(num(v.seed, 'seed', 0, { int: true, min: 0 })),
+          label: grid.labels,
         });
         const file = v.out ?? join(dir, 'samples.png');
-        writeImageGrid(file, s.x, n, hw[0], hw[1], Math.min(8, n));
+        writeImageGrid(file, s.x, n, hw[0], hw[1], Math.min(grid.cols ?? 8, n));
         out(`wrote ${file}\n`);
         return 0;
       }
@@ -209,14 +228,20 @@ export async function main(
       case 'interpolate': {
         const dir = bundleDir(pos, cmd);
         const { b, sampler, hw, cfg } = await makeSampler(dir, provider(v.provider));
-        const { test } = loadData({ data: v.data ?? 'mnist', binarize: !v.grayscale, seed: b.manifest.training.seed });
+        const { test } = loadData({
+          data: v.data ?? 'mnist',
+          labels: v.labels,
+          testLabels: v['test-labels'],
+          binarize: !v.grayscale,
+          seed: b.manifest.training.seed,
+        });
         const d = cfg.inputShape.reduce((a, c) => a * c, 1);
         if (test.dims.reduce((a, c) => a * c, 1) !== d)
           throw new Error(`data examples have ${test.dims.reduce((a, c) => a * c, 1)} values, the model takes ${d}`);
         if (cmd === 'reconstruct') {
           const n = Math.min(test.n, num(v.n, 'n', 16, { int: true, min: 1 }));
           const x = test.x.slice(0, n * d);
-          const r = await sampler.reconstruct(x, n);
+          const r = await sampler.reconstruct(x, n, test.labels?.subarray(0, n));
           const both = new Float32Array(2 * n * d);
           both.set(x);
           both.set(r, n * d);
@@ -225,13 +250,40 @@ export async function main(
           out(`wrote ${file}\n`);
         } else {
           const steps = num(v.steps, 'steps', 10, { int: true, min: 2 });
-          const { mu } = await sampler.encode(test.x.slice(0, 2 * d), 2);
+          // A conditional model encodes each end with its label and decodes the path with the first one's.
+          const ys = test.labels?.subarray(0, 2);
+          const { mu } = await sampler.encode(test.x.slice(0, 2 * d), 2, ys);
           const L = cfg.latent;
-          const r = await sampler.interpolate(mu.slice(0, L), mu.slice(L, 2 * L), steps, v.slerp ? 'slerp' : 'linear');
+          const r = await sampler.interpolate(mu.slice(0, L), mu.slice(L, 2 * L), steps, v.slerp ? 'slerp' : 'linear', ys?.[0]);
           const file = v.out ?? join(dir, 'interpolation.png');
           writeImageGrid(file, r.x, steps, hw[0], hw[1], steps);
           out(`wrote ${file}\n`);
         }
+        return 0;
+      }
+      case 'gap': {
+        const dir = bundleDir(pos, cmd);
+        const { report, data } = await gapReport({
+          dir,
+          data: v.data ?? 'mnist',
+          labels: v.labels,
+          testLabels: v['test-labels'],
+          binarize: !v.grayscale,
+          limit: v.limit === undefined ? undefined : num(v.limit, 'limit', 0, { int: true, min: 2 }),
+          steps: num(v.steps, 'steps', 100, { int: true, min: 1 }),
+          lr: num(v.lr, 'lr', 1e-2, { min: Number.MIN_VALUE }),
+          k: num(v.k, 'k', 1000, { int: true, min: 2 }),
+          seed: num(v.seed, 'seed', 0, { int: true, min: 0 }),
+          provider: provider(v.provider),
+          threads: v.threads === undefined ? undefined : num(v.threads, 'threads', 1, { int: true, min: 1 }),
+          log: (line) => err(`${line}\n`),
+          progressStream: {
+            write: (s: string) => err(s),
+            isTTY: err === defaultErr && process.stderr.isTTY,
+            columns: process.stderr.columns,
+          },
+        });
+        out(v.json ? `${JSON.stringify({ data, ...gapSummary(report) })}\n` : `${formatGap(report, data)}\n`);
         return 0;
       }
       case 'export': {

@@ -14,36 +14,63 @@ export class ConfigFileError extends Error {
   override name = 'ConfigFileError';
 }
 
-/** Fields each nested object may hold (beyond the reference model's own, which are all allowed). */
-const EXTRA_FIELDS: Readonly<Record<string, readonly string[]>> = {
-  optimizer: ['clipNorm'],
-  likelihood: ['variance', 'sigma'],
+/** The JSON kind a field takes: a scalar, an array of numbers, or an object of fields. */
+type Kind = 'number' | 'string' | 'boolean' | 'array' | { readonly [field: string]: Kind };
+
+/** VaeConfig's optional fields, which the reference model leaves out. */
+type OptionalField = { [K in keyof VaeConfig]-?: undefined extends VaeConfig[K] ? K : never }[keyof VaeConfig];
+
+/** Kinds of the optional fields: typed so that a new optional VaeConfig field fails to compile until it is listed. */
+const OPTIONAL_FIELDS: Readonly<Record<OptionalField, Kind>> = {
+  conditional: { classes: 'number', prior: 'string' },
+  latentType: 'string',
+  categories: 'number',
+  estimator: 'string',
+  baseline: 'string',
+  baselineDecay: 'number',
+};
+
+/** Optional fields inside the reference model's nested objects. */
+const NESTED_OPTIONAL: Readonly<Record<string, Record<string, Kind>>> = {
+  optimizer: { clipNorm: 'number' },
+  likelihood: { variance: 'string', sigma: 'number' },
 };
 
 const kind = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
-function checkObject(value: unknown, reference: Record<string, unknown>, path: string, source: string): void {
-  if (kind(value) !== 'object') throw new ConfigFileError(`${source}: ${path || 'the config'} must be a JSON object, got ${kind(value)}`);
-  const allowed = [...Object.keys(reference), ...(EXTRA_FIELDS[path] ?? [])];
-  for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-    const at = path ? `${path}.${k}` : k;
-    if (!allowed.includes(k)) throw new ConfigFileError(`${source}: unknown field '${at}' (known fields: ${allowed.join(', ')})`);
-    const ref = reference[k];
-    const want = ref === undefined ? (k === 'variance' ? 'string' : 'number') : kind(ref);
-    if (kind(v) !== want)
-      throw new ConfigFileError(
-        `${source}: '${at}' must be a${want === 'array' || want === 'object' ? 'n' : ''} ${want}, got ${JSON.stringify(v)}`,
-      );
-    if (want === 'object') checkObject(v, ref as Record<string, unknown>, at, source);
-    if (want === 'array' && !(v as unknown[]).every((e) => typeof e === 'number')) {
-      throw new ConfigFileError(`${source}: '${at}' must be an array of numbers, got ${JSON.stringify(v)}`);
+/** The kind of each field of a reference value (its own fields, recursively), plus `extra`. */
+function spec(reference: Record<string, unknown>, extra: Record<string, Kind> = {}): Record<string, Kind> {
+  const out: Record<string, Kind> = {};
+  for (const [k, v] of Object.entries(reference)) {
+    out[k] = kind(v) === 'object' ? spec(v as Record<string, unknown>, NESTED_OPTIONAL[k]) : (kind(v) as Kind);
+  }
+  return { ...out, ...extra };
+}
+
+const CONFIG_SPEC = spec(REFERENCE_VAE as unknown as Record<string, unknown>, OPTIONAL_FIELDS);
+
+function check(value: unknown, want: Kind, at: string, source: string): void {
+  if (typeof want === 'object') {
+    if (kind(value) !== 'object') throw new ConfigFileError(`${source}: ${at || 'the config'} must be a JSON object, got ${kind(value)}`);
+    const known = Object.keys(want);
+    for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
+      const path = at ? `${at}.${k}` : k;
+      if (!(k in want)) throw new ConfigFileError(`${source}: unknown field '${path}' (known fields: ${known.join(', ')})`);
+      check(v, want[k], path, source);
     }
+    return;
+  }
+  if (kind(value) !== want) {
+    throw new ConfigFileError(`${source}: '${at}' must be a${want === 'array' ? 'n' : ''} ${want}, got ${JSON.stringify(value)}`);
+  }
+  if (want === 'array' && !(value as unknown[]).every((e) => typeof e === 'number')) {
+    throw new ConfigFileError(`${source}: '${at}' must be an array of numbers, got ${JSON.stringify(value)}`);
   }
 }
 
 /** Checks parsed JSON as a partial model config; `source` names the file in errors. */
 export function parseConfigJson(value: unknown, source: string): Partial<VaeConfig> {
-  checkObject(value, REFERENCE_VAE as unknown as Record<string, unknown>, '', source);
+  check(value, CONFIG_SPEC, '', source);
   return value as Partial<VaeConfig>;
 }
 

@@ -8,6 +8,7 @@
 
 export * from './bundle-io.js';
 export { main as cli } from './cli.js';
+export * from './config-file.js';
 export * from './data/batches.js';
 export * from './data/dataset.js';
 export * from './data/idx.js';

@@ -114,7 +114,7 @@ async function probe(provider: Provider, opts: NodeSessionOptions): Promise<stri
 }
 
 /** Vulkan drivers other than software ones (SwiftShader, lavapipe), i.e. a GPU that auto may pick for WebGPU. */
-function hardwareVulkan(): boolean {
+export function hardwareVulkan(): boolean {
   const dirs = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d'];
   for (const d of dirs) {
     if (!existsSync(d)) continue;

@@ -8,8 +8,8 @@ import {
   initialState,
   type ModelState,
   Prng,
+  REFERENCE_VAE,
   resolveConfig,
-  Sampler,
   Trainer,
   TrainingDivergedError,
   type VaeConfig,
@@ -23,6 +23,7 @@ import {
   writeBundle,
   writeCheckpoint,
 } from './bundle-io.js';
+import { bundleSampler, checkLabels, checkpointParams, concatLabels, gridLabels } from './conditional.js';
 import { batches } from './data/batches.js';
 import type { Dataset } from './data/dataset.js';
 import { type DataSpec, loadData } from './data/source.js';
@@ -66,12 +67,14 @@ export class TrainingError extends Error {
   override name = 'TrainingError';
 }
 
+const CLIP_HINT = ' (or clip gradients: {"optimizer": {"clipNorm": 5}} in --config)';
+
 export const DEFAULT_BATCH = 128;
 export const DEFAULT_LR = 1e-3;
 export const DEFAULT_SEED = 0;
 
 /** The model's input shape for this data: flat for an MLP, [C, H, W] for a conv model. */
-function inputShapeFor(arch: VaeConfig['arch'], dims: number[]): number[] {
+export function inputShapeFor(arch: VaeConfig['arch'], dims: number[]): number[] {
   if (arch === 'mlp') return [dims.reduce((a, b) => a * b, 1)];
   if (dims.length === 2) return [1, ...dims];
   if (dims.length === 3) return dims;
@@ -84,20 +87,6 @@ function meanOf(xs: number[]): number {
 
 function positiveInt(name: string, v: number | undefined): void {
   if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new TrainingError(`--${name} must be a positive integer, got ${v}`);
-}
-
-/** A Bernoulli likelihood is log p(x|z) = x·log p + (1−x)·log(1−p): unbounded (and training diverges) for x ∉ [0, 1]. */
-function checkBernoulliRange(ds: Dataset): void {
-  for (let i = 0; i < ds.x.length; i++) {
-    const v = ds.x[i];
-    if (v < 0 || v > 1) {
-      const d = ds.x.length / ds.n;
-      throw new TrainingError(
-        `${ds.name}: value ${v} (example ${Math.floor(i / d)}) is outside [0, 1], which a Bernoulli likelihood needs: rescale the data, ` +
-          'drop --grayscale to binarize it, or choose a Gaussian likelihood in --config ({"likelihood": {"type": "gaussian", "variance": "scalar"}})',
-      );
-    }
-  }
 }
 
 /** Checkpoint bookkeeping shown in messages: the newest good checkpoint of this run (or the one it resumed from). */
@@ -125,12 +114,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
 
   let resumed: Awaited<ReturnType<typeof latestValidCheckpoint>>;
   if (opts.resume) {
-    resumed = await latestValidCheckpoint(opts.out);
-    for (const s of resumed?.skipped ?? []) log(`skipped a corrupt checkpoint: ${s}`);
+    resumed = await latestValidCheckpoint(opts.out, (why) => log(`skipped a corrupt checkpoint: ${why}`));
     if (!resumed) {
       const n = listCheckpoints(opts.out).length;
       throw new TrainingError(
-        `--resume: ${n ? `none of the ${n} checkpoints` : 'no checkpoint'} in ${join(opts.out, 'checkpoints')} ${n ? 'is valid' : 'exists'}; train without --resume to start over`,
+        `--resume: ${n ? `none of the ${n} checkpoints` : 'no checkpoint'} in ${join(opts.out, 'checkpoints')} ${n ? 'is valid (reasons above)' : 'exists'}; train without --resume to start over`,
       );
     }
   }
@@ -145,7 +133,9 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const lr = pick('lr', opts.lr, saved?.lr, DEFAULT_LR);
   if (saved?.lr !== undefined && lr !== saved.lr) log(`learning rate: ${lr} (the checkpoint was trained with ${saved.lr})`);
 
-  const { train: trainSet, test: testSet } = loadData({ ...opts, seed });
+  // A Bernoulli likelihood, log p(x|z) = x·log p + (1−x)·log(1−p), is unbounded for x ∉ [0, 1]: reject such data.
+  const bernoulli = (opts.config?.likelihood?.type ?? REFERENCE_VAE.likelihood.type) === 'bernoulli';
+  const { train: trainSet, test: testSet } = loadData({ ...opts, seed, requireUnitInterval: bernoulli });
   const arch = opts.config?.arch ?? 'mlp';
   const inputShape = inputShapeFor(arch, trainSet.dims);
   if (opts.config?.inputShape && JSON.stringify(opts.config.inputShape) !== JSON.stringify(inputShape)) {
@@ -154,10 +144,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     );
   }
   const cfg = resolveConfig({ ...opts.config, inputShape });
-  if (cfg.likelihood.type === 'bernoulli' && opts.binarize === false) {
-    checkBernoulliRange(trainSet);
-    checkBernoulliRange(testSet);
-  }
+  checkLabels(cfg, trainSet, 'training data');
+  checkLabels(cfg, testSet, 'test data');
   if (resumed && JSON.stringify(resumed.bundle.manifest.config) !== JSON.stringify(cfg)) {
     throw new TrainingError(
       `--resume: the checkpoint in ${resumed.dir} was trained with a different model config; use the same --config and data`,
@@ -210,8 +198,8 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     new TrainingError(
       `training stopped in epoch ${epoch + 1}: ${why}. ` +
         (lastGood
-          ? `The last good checkpoint (epoch ${lastGood.epoch}) is kept in ${lastGood.dir}; continue from it with --resume and a lower --lr`
-          : 'No checkpoint was saved yet (the first epoch did not finish), so nothing was kept; train again with a lower --lr'),
+          ? `The last good checkpoint (epoch ${lastGood.epoch}) is kept in ${lastGood.dir}; continue from it with --resume and a lower --lr${CLIP_HINT}`
+          : `No checkpoint was saved yet (the first epoch did not finish), so nothing was kept; train again with a lower --lr${CLIP_HINT}`),
     );
   if (state.training.epoch >= opts.epochs)
     log(`the checkpoint has ${state.training.epoch} epochs already (--epochs ${opts.epochs}): no training`);
@@ -223,15 +211,20 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const recs: number[] = [];
     const kls: number[] = [];
     let pending: Float32Array[] = [];
+    let pendingY: (Int32Array | undefined)[] = [];
     // dropLast keeps every step's batch the same size, so steps (and fused groups) line up across resumes.
     for (const b of batches(trainSet, batch, { shuffle: true, seed, epoch, dropLast: trainSet.n >= batch })) {
       pending.push(b.x);
+      pendingY.push(b.y);
       if (pending.length < fused) continue;
       const x = fused === 1 ? pending[0] : concat(pending);
+      // Labels (conditional models only; the train step of a plain model takes none).
+      const y = cfg.conditional ? concatLabels(pendingY) : undefined;
       pending = [];
+      pendingY = [];
       let m: Awaited<ReturnType<Trainer['trainStep']>>;
       try {
-        m = await trainer.trainStep(x, b.size);
+        m = await trainer.trainStep(x, b.size, y);
       } catch (e) {
         if (e instanceof TrainingDivergedError) {
           progress.done();
@@ -249,7 +242,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     const seconds = (performance.now() - t0) / 1000;
     const ev = new Evaluator(runtime.ort, evalSession, graphs.manifest, trainer.parameterTensors);
     // A fixed seed for the test ELBO's noise, so epochs (and resumed runs) are compared on the same draws.
-    const testRes = await ev.evaluate(testSet.x, testSet.n, { k: 1, batch: 500, seed: 12345 });
+    const testRes = await ev.evaluate(testSet.x, testSet.n, { k: 1, batch: 500, seed: 12345, y: testSet.labels });
     if (!Number.isFinite(testRes.elbo)) throw diverged(epoch, `the test ELBO is ${testRes.elbo} though the training loss was finite`);
     const em: EpochMetrics = {
       epoch: epoch + 1,
@@ -308,18 +301,16 @@ async function writePictures(
   const cfg = b.manifest.config;
   const hw = imageDims(cfg);
   if (!hw) return;
-  const sampler = new Sampler(
-    runtime.ort,
-    await runtime.createSession(b.files['decoder.onnx'], 'decoder.onnx'),
-    await runtime.createSession(b.files['encoder.onnx'], 'encoder.onnx'),
-    { latent: cfg.latent, outputSize: cfg.inputShape.reduce((a, c) => a * c, 1) },
-  );
-  const s = await sampler.sample(64, { prng: new Prng(seed + 1) });
-  writeImageGrid(join(dir, 'samples.png'), s.x, 64, hw[0], hw[1], 8);
+  const sampler = await bundleSampler(runtime.ort, runtime.createSession, b, checkpointParams(b.files['checkpoint.safetensors']));
+  // A conditional model draws one class per column.
+  const grid = gridLabels(cfg, cfg.conditional ? 8 * cfg.conditional.classes : 64);
+  const count = grid.labels?.length ?? 64;
+  const s = await sampler.sample(count, { prng: new Prng(seed + 1), label: grid.labels });
+  writeImageGrid(join(dir, 'samples.png'), s.x, count, hw[0], hw[1], grid.cols ?? 8);
   const n = Math.min(16, test.n);
   const D = cfg.inputShape.reduce((a, c) => a * c, 1);
   const x = test.x.slice(0, n * D);
-  const r = await sampler.reconstruct(x, n);
+  const r = await sampler.reconstruct(x, n, test.labels?.subarray(0, n));
   const both = new Float32Array(2 * n * D);
   both.set(x, 0);
   both.set(r, n * D);

@@ -30,7 +30,13 @@ function broadcastLabel(g: Graph, y: Value, like: Value): Value {
   if (lead === 0) return y;
   const c = y.shape[y.rank - 1] as number;
   const shape = g.Concat([g.op1('Shape', [like], { start: 0, end: like.rank - 1 }), g.ints([c])], 0);
-  return g.Expand(g.Unsqueeze(y, Array.from({ length: lead }, (_, i) => i)), shape);
+  return g.Expand(
+    g.Unsqueeze(
+      y,
+      Array.from({ length: lead }, (_, i) => i),
+    ),
+    shape,
+  );
 }
 
 /** Encoder q(z|x, y): x [batch, D] with y [batch, C] → μ, log σ² [batch, L]. */
@@ -145,7 +151,8 @@ export function conditionalPriorTable(
     ] as const) {
       const w = params[`prior.${name}.weight`];
       const b = params[`prior.${name}.bias`];
-      if (!w || !b) throw new Error(`conditionalPriorTable: the checkpoint has no prior.${name}.weight/bias (a learned-prior model needs them)`);
+      if (!w || !b)
+        throw new Error(`conditionalPriorTable: the checkpoint has no prior.${name}.weight/bias (a learned-prior model needs them)`);
       for (let c = 0; c < classes; c++) for (let j = 0; j < L; j++) out[c * L + j] = Number(w.data[c * L + j]) + Number(b.data[j]);
     }
   }

@@ -39,6 +39,16 @@ export interface VaeConfig {
   freeBits: number;
   /** Conditional VAE: q(z|x, y), p(x|z, y) and p(z|y) for a one-hot label y (see models/conditional.ts). */
   conditional?: ConditionalConfig;
+  /** Latent distribution: Gaussian (default), Bernoulli bits, or `latent` groups of `categories` classes (models/discrete.ts). */
+  latentType?: 'gaussian' | 'bernoulli' | 'categorical';
+  /** Classes K per categorical latent group (latentType 'categorical'); default 10. */
+  categories?: number;
+  /** Encoder gradient: reparameterization (Gaussian latents) or score function / REINFORCE (models/score-function.ts). */
+  estimator?: 'reparam' | 'score';
+  /** Score-function baseline b subtracted from the reward: none, a moving average, or leave-one-out (samples > 1). */
+  baseline?: 'none' | 'moving-average' | 'leave-one-out';
+  /** Decay α of the moving-average baseline, b ← α·b + (1 − α)·mean r; default 0.9. */
+  baselineDecay?: number;
   optimizer: OptimizerConfig;
   dtype: 'float32' | 'float64';
 }
@@ -103,11 +113,41 @@ export function resolveConfig(partial: Partial<VaeConfig> & { optimizer?: Partia
     if (typeof c !== 'object' || c === null) bad('conditional', `must be {classes, prior}, got ${JSON.stringify(c)}`);
     // The prior defaults to N(0, I): {"conditional": {"classes": 10}} is a complete option.
     cfg.conditional = { ...c, prior: c.prior ?? 'standard' };
-    if (!Number.isInteger(c.classes) || c.classes < 2) bad('conditional.classes', `must be an integer ≥ 2, got ${JSON.stringify(c.classes)}`);
+    if (!Number.isInteger(c.classes) || c.classes < 2)
+      bad('conditional.classes', `must be an integer ≥ 2, got ${JSON.stringify(c.classes)}`);
     if (!['standard', 'learned'].includes(cfg.conditional.prior))
       bad('conditional.prior', `must be 'standard' or 'learned', got ${JSON.stringify(cfg.conditional.prior)}`);
+    // The conditional model is built for Gaussian latents trained by reparameterization (models/conditional.ts).
+    if ((cfg.latentType ?? 'gaussian') !== 'gaussian' || cfg.estimator === 'score')
+      bad(
+        'conditional',
+        "needs Gaussian latents and the reparameterization estimator (leave out latentType and estimator, or set 'gaussian' and 'reparam')",
+      );
   }
+  validateEstimatorOptions(cfg, bad);
   return cfg;
+}
+
+/** The latent type, estimator and baseline options (absent fields keep the plain Gaussian, reparameterized VAE). */
+function validateEstimatorOptions(cfg: VaeConfig, bad: (field: string, why: string) => void): void {
+  const latentType = cfg.latentType ?? 'gaussian';
+  if (!['gaussian', 'bernoulli', 'categorical'].includes(latentType))
+    bad('latentType', `must be 'gaussian', 'bernoulli' or 'categorical', got ${JSON.stringify(latentType)}`);
+  if (cfg.categories !== undefined && !(Number.isInteger(cfg.categories) && cfg.categories >= 2))
+    bad('categories', `must be an integer ≥ 2, got ${JSON.stringify(cfg.categories)}`);
+  const estimator = cfg.estimator ?? (latentType === 'gaussian' ? 'reparam' : 'score');
+  if (!['reparam', 'score'].includes(estimator)) bad('estimator', `must be 'reparam' or 'score', got ${JSON.stringify(estimator)}`);
+  if (estimator === 'reparam' && latentType !== 'gaussian')
+    bad('estimator', `'reparam' needs Gaussian latents; ${latentType} latents have no reparameterization (use 'score')`);
+  const baseline = cfg.baseline ?? 'none';
+  if (!['none', 'moving-average', 'leave-one-out'].includes(baseline))
+    bad('baseline', `must be 'none', 'moving-average' or 'leave-one-out', got ${JSON.stringify(baseline)}`);
+  if (baseline !== 'none' && estimator !== 'score') bad('baseline', `is a score-function option; set estimator 'score' to use it`);
+  if (baseline === 'leave-one-out' && cfg.samples < 2) bad('baseline', `'leave-one-out' needs samples ≥ 2, got ${cfg.samples}`);
+  if (cfg.baselineDecay !== undefined && !(cfg.baselineDecay >= 0 && cfg.baselineDecay < 1))
+    bad('baselineDecay', `must be in [0, 1), got ${JSON.stringify(cfg.baselineDecay)}`);
+  if (estimator === 'score' && cfg.objective === 'iwae') bad('objective', `'iwae' is not available with the score-function estimator`);
+  if (estimator === 'score' && cfg.conditional) bad('estimator', `'score' does not support conditional models yet`);
 }
 
 export function inputSize(cfg: VaeConfig): number {

@@ -7,8 +7,10 @@ import { Graph, type Value } from '../ir/graph.js';
 import type { TensorData } from '../ir/tensor.js';
 import { ParamBinder, type ParamSpec } from '../nn/params.js';
 import { applyOptimizer, type OptimizerConfig, stateNames } from '../optim/optimizer.js';
-import { inputSize, type VaeConfig } from './config.js';
 import { conditionalDecode, conditionalElboTerms, conditionalEncode } from './conditional.js';
+import { inputSize, type VaeConfig } from './config.js';
+import { discreteElboTerms, discreteEncode, discreteMoments, isDiscrete, latentWidth } from './discrete.js';
+import { scoreStateSpecs, scoreStepBody, usesScoreFunction } from './score-function.js';
 import { decode, decoderMean, elboTerms, encode } from './vae.js';
 
 export const BATCH = 'batch';
@@ -34,9 +36,10 @@ export function parameterSpecs(cfg: VaeConfig): ParamSpec[] {
   const g = new Graph('specs');
   const p = ParamBinder.inputs(cfg.dtype);
   const x = g.input('x', cfg.dtype, [BATCH, inputSize(cfg)]);
-  const eps = g.input('eps', cfg.dtype, [1, BATCH, cfg.latent]);
+  const eps = g.input('eps', cfg.dtype, [1, BATCH, latentWidth(cfg)]);
   const y = cfg.conditional ? g.input('y', cfg.dtype, [BATCH, cfg.conditional.classes]) : undefined;
-  if (y) conditionalElboTerms(g, p, cfg, x, y, eps);
+  if (isDiscrete(cfg)) discreteElboTerms(g, p, cfg, x, eps);
+  else if (y) conditionalElboTerms(g, p, cfg, x, y, eps);
   else elboTerms(g, p, cfg, x, eps);
   return p.specs;
 }
@@ -48,7 +51,9 @@ export interface StateSpec {
 }
 
 export function optimizerStateSpecs(cfg: VaeConfig, params: readonly ParamSpec[]): StateSpec[] {
-  return params.flatMap((p) => stateNames(cfg.optimizer, p.name).map((name) => ({ name, param: p.name, shape: p.shape })));
+  const perParam = params.flatMap((p) => stateNames(cfg.optimizer, p.name).map((name) => ({ name, param: p.name, shape: p.shape })));
+  // The score-function estimator's moving-average baseline travels with the optimizer state (models/score-function.ts).
+  return [...perParam, ...scoreStateSpecs(cfg)];
 }
 
 /** Scalar training metrics every train step reports (batch means, nats). */
@@ -79,6 +84,7 @@ function stepBody(
   specs: ParamSpec[],
   y?: Value,
 ): StepValues {
+  if (usesScoreFunction(cfg)) return scoreStepBody(g, cfg, x, eps, t, lr, beta, params, states, specs);
   const p = ParamBinder.given(params, cfg.dtype);
   const form = cfg.objective === 'entropy' ? 'entropy' : 'kl';
   const terms = y ? conditionalElboTerms(g, p, cfg, x, y, eps, form) : elboTerms(g, p, cfg, x, eps, form);
@@ -130,7 +136,7 @@ export function buildTrainStep(cfg: VaeConfig, opts: TrainStepOptions = {}): Gra
   const dt = cfg.dtype;
   const d = inputSize(cfg);
   const x = g.input('x', dt, k > 1 ? [k, BATCH, d] : [BATCH, d]);
-  const eps = g.input('eps', dt, k > 1 ? [k, cfg.samples, BATCH, cfg.latent] : [cfg.samples, BATCH, cfg.latent]);
+  const eps = g.input('eps', dt, k > 1 ? [k, cfg.samples, BATCH, latentWidth(cfg)] : [cfg.samples, BATCH, latentWidth(cfg)]);
   // Conditional models: the one-hot labels y [batch, C] (models/conditional.ts).
   const classes = cfg.conditional?.classes;
   const y = classes ? g.input('y', dt, k > 1 ? [k, BATCH, classes] : [BATCH, classes]) : undefined;
@@ -180,10 +186,14 @@ export function buildEval(cfg: VaeConfig, samples: number | string = 'samples'):
   const g = new Graph('eval');
   const dt = cfg.dtype;
   const x = g.input('x', dt, [BATCH, inputSize(cfg)]);
-  const eps = g.input('eps', dt, [samples, BATCH, cfg.latent]);
+  const eps = g.input('eps', dt, [samples, BATCH, latentWidth(cfg)]);
   const y = cfg.conditional ? g.input('y', dt, [BATCH, cfg.conditional.classes]) : undefined;
   const p = ParamBinder.inputs(dt);
-  const t = y ? conditionalElboTerms(g, p, cfg, x, y, eps, 'kl') : elboTerms(g, p, cfg, x, eps, 'kl');
+  const t = isDiscrete(cfg)
+    ? discreteElboTerms(g, p, cfg, x, eps)
+    : y
+      ? conditionalElboTerms(g, p, cfg, x, y, eps, 'kl')
+      : elboTerms(g, p, cfg, x, eps, 'kl');
   g.output(t.rec, 'rec');
   g.output(t.kl, 'kl');
   g.output(t.elbo, 'elbo');
@@ -197,6 +207,15 @@ export function buildEncoder(cfg: VaeConfig, values: Record<string, TensorData>)
   const x = g.input('x', cfg.dtype, [BATCH, inputSize(cfg)]);
   const y = cfg.conditional ? g.input('y', cfg.dtype, [BATCH, cfg.conditional.classes]) : undefined;
   const p = ParamBinder.embedded(values, cfg.dtype);
+  if (isDiscrete(cfg)) {
+    // Discrete latents: mu and logvar are the mean and log-variance of q's bits (or one-hot entries), plus the logits.
+    const logits = discreteEncode(g, p, cfg, x);
+    const m = discreteMoments(g, cfg, logits);
+    g.output(m.mean, 'mu');
+    g.output(m.logvar, 'logvar');
+    g.output(logits, 'logits');
+    return g;
+  }
   const { mu, logvar } = y ? conditionalEncode(g, p, cfg, x, y) : encode(g, p, cfg, x);
   g.output(mu, 'mu');
   g.output(logvar, 'logvar');
@@ -206,10 +225,10 @@ export function buildEncoder(cfg: VaeConfig, values: Record<string, TensorData>)
 /** decoder: z [batch, L] → x_mean [batch, D] (pixel probabilities or means), weights embedded. */
 export function buildDecoder(cfg: VaeConfig, values: Record<string, TensorData>): Graph {
   const g = new Graph('decoder');
-  const z = g.input('z', cfg.dtype, [BATCH, cfg.latent]);
+  const z = g.input('z', cfg.dtype, [BATCH, latentWidth(cfg)]);
   const y = cfg.conditional ? g.input('y', cfg.dtype, [BATCH, cfg.conditional.classes]) : undefined;
   const p = ParamBinder.embedded(values, cfg.dtype);
-  const loc = y ? conditionalDecode(g, p, cfg, z, y) : decode(g, p, cfg, z);
+  const loc = y ? conditionalDecode(g, p, cfg, z, y) : decode(g, p, { ...cfg, latent: latentWidth(cfg) }, z);
   g.output(decoderMean(g, cfg, loc), 'x_mean');
   return g;
 }

@@ -22,30 +22,36 @@ export interface Posterior {
 /** Encoder: x [batch, D] (flat) → μ, log σ². */
 export function encode(g: Graph, p: ParamBinder, cfg: VaeConfig, x: Value): Posterior {
   return g.scope('encoder', () => {
-    let h: Value;
-    let width: number;
-    if (cfg.arch === 'conv') {
-      const [c, hh, ww] = cfg.inputShape;
-      h = g.Reshape(x, [-1, c, hh, ww]);
-      let cin = c;
-      cfg.convChannels.forEach((cout, i) => {
-        h = activation(g, conv2d(g, p, `conv${i + 1}`, h, cin, cout, 4, 2, 1), cfg.activation);
-        cin = cout;
-      });
-      const f = 2 ** cfg.convChannels.length;
-      width = cin * (hh / f) * (ww / f);
-      h = g.Flatten(h, 1);
-      if (cfg.hidden.length) {
-        h = activation(g, mlp(g, p, 'dense', h, [width, ...cfg.hidden], cfg.activation), cfg.activation);
-        width = cfg.hidden[cfg.hidden.length - 1];
-      }
-    } else {
-      const sizes = [inputSize(cfg), ...cfg.hidden];
-      h = cfg.hidden.length ? activation(g, mlp(g, p, 'mlp', x, sizes, cfg.activation), cfg.activation) : x;
-      width = sizes[sizes.length - 1];
-    }
+    const { h, width } = encoderFeatures(g, p, cfg, x);
     return { mu: linear(g, p, 'mu', h, width, cfg.latent), logvar: linear(g, p, 'logvar', h, width, cfg.latent) };
   });
+}
+
+/** The encoder's trunk (MLP or convolutions) before its output heads: h [batch, width]. Call inside scope 'encoder'. */
+export function encoderFeatures(g: Graph, p: ParamBinder, cfg: VaeConfig, x: Value): { h: Value; width: number } {
+  let h: Value;
+  let width: number;
+  if (cfg.arch === 'conv') {
+    const [c, hh, ww] = cfg.inputShape;
+    h = g.Reshape(x, [-1, c, hh, ww]);
+    let cin = c;
+    cfg.convChannels.forEach((cout, i) => {
+      h = activation(g, conv2d(g, p, `conv${i + 1}`, h, cin, cout, 4, 2, 1), cfg.activation);
+      cin = cout;
+    });
+    const f = 2 ** cfg.convChannels.length;
+    width = cin * (hh / f) * (ww / f);
+    h = g.Flatten(h, 1);
+    if (cfg.hidden.length) {
+      h = activation(g, mlp(g, p, 'dense', h, [width, ...cfg.hidden], cfg.activation), cfg.activation);
+      width = cfg.hidden[cfg.hidden.length - 1];
+    }
+  } else {
+    const sizes = [inputSize(cfg), ...cfg.hidden];
+    h = cfg.hidden.length ? activation(g, mlp(g, p, 'mlp', x, sizes, cfg.activation), cfg.activation) : x;
+    width = sizes[sizes.length - 1];
+  }
+  return { h, width };
 }
 
 /** Decoder: z [..., L] → the likelihood's location parameter per pixel, flat [..., D] (logits or means). */

@@ -7,6 +7,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import type { Manifest } from '../artifacts/bundle.js';
 import type { TensorData } from '../ir/tensor.js';
 import { oneHot } from '../models/conditional.js';
+import { fillLatentNoise, latentWidth } from '../models/discrete.js';
 import { Prng } from './prng.js';
 import type { OrtModule } from './session.js';
 
@@ -69,7 +70,7 @@ export class Evaluator {
     const rec = new Float64Array(n);
     const kl = new Float64Array(n);
     const iwae = new Float64Array(n);
-    const L = cfg.latent;
+    const L = latentWidth(cfg); // noise values per sample and example (models/discrete.ts)
     const classes = cfg.conditional?.classes;
     if (classes !== undefined && opts.y?.length !== n) {
       throw new Error(`evaluate: this model is conditional (${classes} classes); pass the ${n} examples' labels as y`);
@@ -92,8 +93,13 @@ export class Evaluator {
         const c = fixed ?? Math.min(chunk, k - used);
         const take = Math.min(c, k - used);
         const eps = dt === 'float32' ? new Float32Array(c * b * L) : new Float64Array(c * b * L);
-        prng.fillNormal(eps);
-        const out = await this.session.run({ x: xt, eps: new this.ort.Tensor(dt, eps as Float32Array, [c, b, L]), ...yFeed, ...this.params });
+        fillLatentNoise(cfg, prng, eps);
+        const out = await this.session.run({
+          x: xt,
+          eps: new this.ort.Tensor(dt, eps as Float32Array, [c, b, L]),
+          ...yFeed,
+          ...this.params,
+        });
         const lw = out.log_w.data as Float32Array;
         const el = out.elbo.data as Float32Array;
         const re = out.rec.data as Float32Array;

@@ -54,7 +54,10 @@ export class Sampler {
     if (z.length !== n * L) throw new Error(`decode: z has ${z.length} values, expected ${n} × ${L} (the model's latent size is ${L})`);
     for (let i = 0; i < z.length; i++) if (!Number.isFinite(z[i])) throw new Error(`decode: z[${i}] is ${z[i]}`);
     const data = this.dtype === 'float32' ? z : Float64Array.from(z);
-    const out = await this.decoder.run({ z: new this.ort.Tensor(this.dtype, data as Float32Array, [n, L]), ...this.labels(y, n, 'decode') });
+    const out = await this.decoder.run({
+      z: new this.ort.Tensor(this.dtype, data as Float32Array, [n, L]),
+      ...this.labels(y, n, 'decode'),
+    });
     const x = out.x_mean;
     const res = x.location === 'cpu' ? Float32Array.from(x.data as Float32Array) : Float32Array.from((await x.getData()) as Float32Array);
     x.dispose?.();
@@ -93,7 +96,10 @@ export class Sampler {
     const d = this.opts.outputSize;
     if (x.length !== n * d) throw new Error(`encode: x has ${x.length} values, expected ${n} × ${d}`);
     const data = this.dtype === 'float32' ? x : Float64Array.from(x);
-    const out = await this.encoder.run({ x: new this.ort.Tensor(this.dtype, data as Float32Array, [n, d]), ...this.labels(y, n, 'encode') });
+    const out = await this.encoder.run({
+      x: new this.ort.Tensor(this.dtype, data as Float32Array, [n, d]),
+      ...this.labels(y, n, 'encode'),
+    });
     const get = async (name: string) => {
       const t = out[name];
       return Float32Array.from((t.location === 'cpu' ? t.data : await t.getData()) as Float32Array);

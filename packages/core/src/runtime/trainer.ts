@@ -6,6 +6,7 @@ import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import type { Manifest, ModelState } from '../artifacts/bundle.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
 import { oneHot } from '../models/conditional.js';
+import { fillLatentNoise, latentWidth } from '../models/discrete.js';
 import { TRAIN_METRICS, updatedName } from '../models/graphs.js';
 import { Prng } from './prng.js';
 import type { OrtModule } from './session.js';
@@ -96,19 +97,17 @@ export class Trainer {
     if (x.length !== k * batch * d) {
       throw new Error(`trainStep: x has ${x.length} values, expected ${k > 1 ? `${k} × ` : ''}${batch} × ${d} = ${k * batch * d}`);
     }
-    const epsN = k * cfg.samples * batch * cfg.latent;
+    // eps: N(0, 1) for Gaussian latents, U(0, 1) for discrete ones, [.., M, batch, W] (models/discrete.ts).
+    const w = latentWidth(cfg);
+    const epsN = k * cfg.samples * batch * w;
     const eps = this.dtype === 'float32' ? new Float32Array(epsN) : new Float64Array(epsN);
-    this.prng.fillNormal(eps);
+    fillLatentNoise(cfg, this.prng, eps);
     const t = this.step + 1;
     const xData =
       x instanceof Float32Array === (this.dtype === 'float32') ? x : this.dtype === 'float32' ? Float32Array.from(x) : Float64Array.from(x);
     const feeds: Record<string, Tensor> = {
       x: new this.ort.Tensor(this.dtype, xData as Float32Array, k > 1 ? [k, batch, d] : [batch, d]),
-      eps: new this.ort.Tensor(
-        this.dtype,
-        eps as Float32Array,
-        k > 1 ? [k, cfg.samples, batch, cfg.latent] : [cfg.samples, batch, cfg.latent],
-      ),
+      eps: new this.ort.Tensor(this.dtype, eps as Float32Array, k > 1 ? [k, cfg.samples, batch, w] : [cfg.samples, batch, w]),
       step: this.scalar(t),
       lr: this.scalar(this.lrAt(t)),
       beta: this.scalar(this.betaAt(t)),
@@ -146,7 +145,12 @@ export class Trainer {
     if (rows.length !== k * batch * c) {
       throw new Error(`trainStep: y has ${y.length} values, expected ${k * batch} labels or ${k * batch} × ${c} one-hot values`);
     }
-    const data = rows instanceof Float32Array === (this.dtype === 'float32') ? rows : this.dtype === 'float32' ? Float32Array.from(rows) : Float64Array.from(rows);
+    const data =
+      rows instanceof Float32Array === (this.dtype === 'float32')
+        ? rows
+        : this.dtype === 'float32'
+          ? Float32Array.from(rows)
+          : Float64Array.from(rows);
     return { y: new this.ort.Tensor(this.dtype, data as Float32Array, k > 1 ? [k, batch, c] : [batch, c]) };
   }
 

@@ -172,6 +172,19 @@ describe('loadDataFile', () => {
     expect(Array.from(loadDataFile(path('edge.npy'), { binarize: true }).x)).toEqual([0, 1, 1, 0]);
   });
 
+  it('rejects values outside [0, 1] when binarizing or when asked to (a Bernoulli likelihood), naming the example', () => {
+    writeNpy(path('raw.npy'), { dtype: 'float32', shape: [3, 2], data: new Float32Array([0, 1, 0.5, 0.25, 200, 0]) });
+    expect(loadDataFile(path('raw.npy')).x[4]).toBe(200); // taken as is otherwise (a Gaussian likelihood is fine with it)
+    expect(() => loadDataFile(path('raw.npy'), { binarize: true })).toThrow(
+      /raw\.npy: value 200 \(example 2\) is outside \[0, 1\]; binarizing/,
+    );
+    expect(() => loadDataFile(path('raw.npy'), { requireUnitInterval: true })).toThrow(
+      /raw\.npy: value 200 \(example 2\) is outside \[0, 1\], which a Bernoulli likelihood needs/,
+    );
+    writeNpy(path('neg.npy'), { dtype: 'float64', shape: [1, 2], data: new Float64Array([-0.5, 0]) });
+    expect(() => loadDataFile(path('neg.npy'), { requireUnitInterval: true })).toThrow(/value -0\.5 \(example 0\)/);
+  });
+
   it('sniffs the format of files with other names', () => {
     writeFileSync(path('data.bin'), encodeNpy({ dtype: 'uint8', shape: [n, 4, 3], data: images }));
     expectScaled(loadDataFile(path('data.bin')));

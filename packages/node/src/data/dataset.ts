@@ -196,8 +196,10 @@ function toLabels(t: AnyTensor, path: string): Int32Array {
 export interface LoadDataFileOptions {
   /** A labels file (IDX or .npy) with one integer per example. */
   labels?: string;
-  /** Threshold at 0.5 after scaling (see BINARIZE_THRESHOLD). */
+  /** Threshold at 0.5 after scaling (see BINARIZE_THRESHOLD); values must lie in [0, 1]. */
   binarize?: boolean;
+  /** Reject values outside [0, 1] (a Bernoulli likelihood's domain) even without binarizing. */
+  requireUnitInterval?: boolean;
 }
 
 /**
@@ -213,18 +215,22 @@ export function loadDataFile(path: string, options: LoadDataFileOptions = {}): D
   const n = t.shape[0];
   if (n === 0) throw new Error(`${path}: data has shape [${t.shape.join(', ')}], which holds no examples`);
   const x = toExamples(t, path);
-  if (options.binarize === true) {
-    // A threshold at 0.5 only means something for values in [0, 1]; unscaled data (0…255 as floats) would become all ones.
+  if (options.binarize === true || options.requireUnitInterval === true) {
     const D = x.length / n;
     for (let i = 0; i < x.length; i++) {
       if (x[i] < 0 || x[i] > 1) {
         throw new Error(
-          `${path}: value ${x[i]} (example ${Math.floor(i / D)}) is outside [0, 1]; binarizing thresholds at ${BINARIZE_THRESHOLD}, so scale float data to [0, 1] first (or store it as uint8 0…255)`,
+          `${path}: value ${x[i]} (example ${Math.floor(i / D)}) is outside [0, 1]` +
+            (options.binarize === true
+              ? // A threshold at 0.5 only means something for values in [0, 1]; unscaled 0…255 floats would become all ones.
+                `; binarizing thresholds at ${BINARIZE_THRESHOLD}, so scale float data to [0, 1] first (or store it as uint8 0…255)`
+              : ', which a Bernoulli likelihood needs (its log-likelihood is unbounded outside, so training would diverge): ' +
+                'scale the data to [0, 1], or choose a Gaussian likelihood in --config ({"likelihood": {"type": "gaussian", "variance": "scalar"}})'),
         );
       }
     }
-    binarize(x);
   }
+  if (options.binarize === true) binarize(x);
   const ds: Dataset = { x, n, dims: t.shape.slice(1), name: basename(path) };
   if (options.labels !== undefined) {
     const labels = toLabels(readTensor(options.labels), options.labels);

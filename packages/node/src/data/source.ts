@@ -9,6 +9,8 @@ export interface DataSpec {
   labels?: string;
   testLabels?: string;
   binarize?: boolean;
+  /** Reject file values outside [0, 1] (for a Bernoulli likelihood on grayscale data). */
+  requireUnitInterval?: boolean;
   /** Use only the first n training examples (quick runs and tests). */
   limit?: number;
   seed?: number;
@@ -31,10 +33,14 @@ export function loadData(spec: DataSpec): { train: Dataset; test: Dataset } {
   if (spec.data === 'mnist') {
     ({ train, test } = loadMnist({ binarize: spec.binarize ?? true }));
   } else {
-    const all = loadDataFile(spec.data, { labels: spec.labels, binarize: spec.binarize });
+    const all = loadDataFile(spec.data, { labels: spec.labels, binarize: spec.binarize, requireUnitInterval: spec.requireUnitInterval });
     if (spec.testData) {
       train = all;
-      test = loadDataFile(spec.testData, { labels: spec.testLabels, binarize: spec.binarize });
+      test = loadDataFile(spec.testData, {
+        labels: spec.testLabels,
+        binarize: spec.binarize,
+        requireUnitInterval: spec.requireUnitInterval,
+      });
       if (test.dims.join('x') !== train.dims.join('x')) {
         throw new Error(`test data ${spec.testData} has examples of shape [${test.dims}], training data ${spec.data} has [${train.dims}]`);
       }

@@ -1,0 +1,96 @@
+/**
+ * `onnxvae gap DIR`: the amortization-gap report of a bundle on a dataset's test split — mean log p(x) (IWAE with K
+ * samples), the ELBO with the encoder, and the ELBO after refining each example's q for N Adam steps
+ * (runtime/refiner.ts in @onnxvae/core).
+ */
+import { amortizationGap, type GapReport } from '@onnxvae/core';
+import { readBundleDir } from './bundle-io.js';
+import { checkLabels } from './conditional.js';
+import { loadData } from './data/source.js';
+import { Progress, type ProgressStream } from './report/progress.js';
+import { createNodeRuntime, type ProviderChoice } from './session.js';
+
+export interface GapCommandOptions {
+  dir: string;
+  data: string;
+  labels?: string;
+  testLabels?: string;
+  binarize?: boolean;
+  /** Use the first examples only (see `--limit` of train: the test split keeps ⌈limit/4⌉). */
+  limit?: number;
+  /** Refinement steps per example. */
+  steps: number;
+  lr?: number;
+  /** Samples per example for the ELBO estimates and IWAE's K. */
+  k?: number;
+  /** Reparameterized samples per refinement step. */
+  samples?: number;
+  seed?: number;
+  provider?: ProviderChoice;
+  threads?: number;
+  log?: (line: string) => void;
+  /** Where the progress bars go (default stderr). */
+  progressStream?: ProgressStream;
+}
+
+/** The report's numbers without the per-example arrays (what `--json` prints). */
+export function gapSummary(r: GapReport): Record<string, unknown> {
+  const { perExample: _p, trace, ...rest } = r;
+  const first = trace.length ? trace.slice(0, Math.min(10, trace.length)) : new Float64Array(0);
+  const last = trace.length ? trace.slice(Math.max(0, trace.length - 10)) : new Float64Array(0);
+  const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);
+  return { ...rest, refineTrace: { firstSteps: mean(first), lastSteps: mean(last) } };
+}
+
+/** The report as a small table. */
+export function formatGap(r: GapReport, data: string): string {
+  const f = (v: number) => v.toFixed(3).padStart(10);
+  return [
+    `${data}: ${r.n} examples; refinement ${r.steps} Adam steps (lr ${r.lr}) per example; bounds with K = ${r.k} samples`,
+    `  log p(x) ≈ IWAE (refined q)     ${f(r.logpx)} nats`,
+    `  IWAE (encoder q)                ${f(r.iwaeEncoder)} nats`,
+    `  ELBO after refinement  L[q*]    ${f(r.elboRefined)} nats  (± ${r.stdErr.elboRefined.toFixed(3)})`,
+    `  ELBO with the encoder  L[q_φ]   ${f(r.elboEncoder)} nats  (± ${r.stdErr.elboEncoder.toFixed(3)})`,
+    `  amortization gap  L[q*] − L[q_φ]     ${f(r.amortizationGap)} nats`,
+    `  approximation gap log p(x) − L[q*]   ${f(r.approximationGap)} nats`,
+    `  inference gap     log p(x) − L[q_φ]  ${f(r.inferenceGap)} nats`,
+  ].join('\n');
+}
+
+export async function gapReport(opts: GapCommandOptions): Promise<{ report: GapReport; data: string; provider: string }> {
+  if (!Number.isInteger(opts.steps) || opts.steps < 1) throw new Error(`--steps must be a positive integer, got ${opts.steps}`);
+  const b = await readBundleDir(opts.dir);
+  const cfg = b.manifest.config;
+  const { test } = loadData({
+    data: opts.data,
+    labels: opts.labels,
+    testLabels: opts.testLabels,
+    binarize: opts.binarize,
+    limit: opts.limit,
+    seed: b.manifest.training.seed, // a user file's test split is the one training held out
+  });
+  const d = cfg.inputShape.reduce((a, c) => a * c, 1);
+  const dd = test.dims.reduce((a, c) => a * c, 1);
+  if (dd !== d) throw new Error(`data examples have ${dd} values, the model takes ${d}`);
+  checkLabels(cfg, test, 'test data');
+  const rt = await createNodeRuntime({ provider: opts.provider, threads: opts.threads });
+  opts.log?.(`provider: ${rt.provider}; ${test.n} test examples of ${test.name}`);
+  const bars: Partial<Record<'refine' | 'bound', { bar: Progress; done: number }>> = {};
+  const report = await amortizationGap(rt.ort, rt.createSession, b, test.x, test.n, {
+    steps: opts.steps,
+    lr: opts.lr,
+    k: opts.k,
+    samples: opts.samples,
+    seed: opts.seed,
+    y: cfg.conditional ? test.labels : undefined,
+    onProgress: (phase, done, total) => {
+      const label = phase === 'refine' ? `refine ${opts.steps} steps` : `bounds K=${opts.k ?? 1000}`;
+      bars[phase] ??= { bar: new Progress(total, { label, stream: opts.progressStream }), done: 0 };
+      const p = bars[phase];
+      p.bar.tick(done - p.done);
+      p.done = done;
+      if (done >= total) p.bar.done();
+    },
+  });
+  return { report, data: test.name, provider: rt.provider };
+}

@@ -1,0 +1,152 @@
+/**
+ * `onnxvae variance`: the gradient-variance report (core's measureGradientVariance) for a bundle or a freshly
+ * initialized model from a config, on one batch of data — a text table, a JSON summary and a PNG bar chart of the mean
+ * per-element variance per parameter tensor, for reparameterization and the score function with and without baselines.
+ *
+ * @example
+ * const r = await gradientVarianceReport({ bundle: 'runs/mnist', data: 'mnist', draws: 200, out: 'runs/mnist' });
+ * console.log(r.table);
+ */
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import {
+  formatVarianceTable,
+  initialState,
+  measureGradientVariance,
+  type OrtModule,
+  resolveConfig,
+  type TensorData,
+  type VaeConfig,
+  type VarianceReport,
+} from '@onnxvae/core';
+import { ensureWritableDir, readBundleDir } from './bundle-io.js';
+import { loadData } from './data/source.js';
+import { barChartPng, type Rgb } from './report/png.js';
+import { createNodeRuntime, type ProviderChoice } from './session.js';
+import { inputShapeFor } from './train.js';
+
+export interface VarianceCommandOptions {
+  /** A bundle folder (its config and trained parameters); otherwise `config` with fresh parameters from `seed`. */
+  bundle?: string;
+  config?: Partial<VaeConfig>;
+  data: string;
+  binarize?: boolean;
+  limit?: number;
+  /** Examples in the batch (default 64). */
+  batch?: number;
+  /** Gradient estimates per estimator (default 200). */
+  draws?: number;
+  /** Samples M per estimate (default the model's). */
+  samples?: number;
+  seed?: number;
+  out: string;
+  provider?: ProviderChoice;
+  log?: (line: string) => void;
+}
+
+export interface VarianceCommandResult {
+  report: VarianceReport;
+  table: string;
+  files: { table: string; json: string; png: string };
+}
+
+const COLORS: Rgb[] = [
+  [31, 119, 180],
+  [214, 39, 40],
+  [255, 127, 14],
+  [44, 160, 44],
+  [148, 103, 189],
+];
+
+/** A short axis label for a parameter name: encoder.mlp.fc1.weight → E.FC1.W. */
+export function shortParamName(name: string): string {
+  const parts = name.split('.').filter((p) => p !== 'mlp');
+  if (parts.length < 2) return name.slice(0, 8);
+  const last = parts[parts.length - 1];
+  const tail = last === 'weight' || last === 'bias' ? last[0] : last;
+  return [parts[0][0], ...parts.slice(1, -1), tail].join('.').toUpperCase();
+}
+
+export async function gradientVarianceReport(opts: VarianceCommandOptions): Promise<VarianceCommandResult> {
+  const log = opts.log ?? (() => {});
+  const seed = opts.seed ?? 0;
+  let cfg: VaeConfig;
+  let params: Record<string, TensorData> = {};
+  let dataSeed = seed;
+  if (opts.bundle) {
+    const b = await readBundleDir(opts.bundle);
+    cfg = b.manifest.config;
+    params = b.state.params;
+    dataSeed = b.manifest.training.seed; // a user file's split is the one training made
+  } else cfg = resolveConfig(opts.config ?? {});
+  const bernoulli = cfg.likelihood.type === 'bernoulli';
+  const { train } = loadData({ data: opts.data, binarize: opts.binarize, limit: opts.limit, seed: dataSeed, requireUnitInterval: bernoulli });
+  if (!opts.bundle) {
+    const inputShape = inputShapeFor(cfg.arch, train.dims);
+    if (opts.config?.inputShape && JSON.stringify(opts.config.inputShape) !== JSON.stringify(inputShape)) {
+      throw new Error(`model config: inputShape [${opts.config.inputShape}] does not match the data's [${inputShape}] (leave it out)`);
+    }
+    cfg = resolveConfig({ ...opts.config, inputShape });
+    params = initialState(cfg, seed).params;
+  }
+  const d = cfg.inputShape.reduce((a, c) => a * c, 1);
+  if (train.dims.reduce((a, c) => a * c, 1) !== d) throw new Error(`data examples have [${train.dims}] values, the model takes ${d}`);
+  const batch = Math.min(opts.batch ?? 64, train.n);
+  const x = train.x.subarray(0, batch * d);
+  ensureWritableDir(opts.out);
+
+  const rt = await createNodeRuntime({ provider: opts.provider ?? 'cpu' });
+  const ort: OrtModule = { InferenceSession: { create: (bytes) => rt.createSession(bytes, 'gradients.onnx') }, Tensor: rt.ort.Tensor };
+  let last = '';
+  const report = await measureGradientVariance(ort, cfg, params, x, batch, {
+    draws: opts.draws ?? 200,
+    samples: opts.samples,
+    seed,
+    onProgress: (name, done, total) => {
+      if (done === total && name !== last) {
+        last = name;
+        log(`${name}: ${total} gradient draws`);
+      }
+    },
+  });
+  const table = formatVarianceTable(report);
+  const files = {
+    table: join(opts.out, 'gradient-variance.txt'),
+    json: join(opts.out, 'gradient-variance.json'),
+    png: join(opts.out, 'gradient-variance.png'),
+  };
+  writeFileSync(files.table, `${table}\n`);
+  const summary = {
+    draws: report.draws,
+    samples: report.samples,
+    batch: report.batch,
+    reference: report.reference,
+    estimators: report.estimators.map((e) => ({
+      name: e.name,
+      estimator: e.estimator,
+      baseline: e.baseline,
+      meanVariance: e.meanVariance,
+      ratio: e.ratio,
+      baselineValue: e.baselineValue,
+      params: e.params.map((p) => ({ name: p.name, shape: p.shape, meanVariance: p.meanVariance })),
+    })),
+  };
+  writeFileSync(files.json, `${JSON.stringify(summary, null, 2)}\n`);
+  const groups = [...report.estimators[0].params.map((p) => shortParamName(p.name)), 'ALL'];
+  const series = report.estimators.map((e, i) => ({
+    name: `${e.name} (x${e.ratio.toPrecision(3)})`,
+    values: [...e.params.map((p) => p.meanVariance), e.meanVariance],
+    color: COLORS[i % COLORS.length],
+  }));
+  writeFileSync(
+    files.png,
+    barChartPng(series, {
+      width: Math.max(640, 90 * groups.length),
+      height: 420,
+      title: `gradient variance, ${report.draws} draws, M=${report.samples}, batch ${report.batch}`,
+      groups,
+      log: true,
+    }),
+  );
+  return { report, table, files };
+}
