@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-/** The `onnxvae` command: train, eval, gap, sample, reconstruct, interpolate, export, info. */
+/** The `onnxvae` command: train, eval, gap, variance, sample, reconstruct, interpolate, export, info. */
 import { copyFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -13,6 +13,7 @@ import { Progress } from './report/progress.js';
 import { writeImageGrid } from './report/report.js';
 import { createNodeRuntime, PROVIDERS, type ProviderChoice, setOrtLogLevel } from './session.js';
 import { imageDims, train } from './train.js';
+import { gradientVarianceReport } from './variance.js';
 
 const USAGE = `usage: onnxvae <command> [options]
 
@@ -21,11 +22,14 @@ commands:
                [--provider auto|cpu|cuda|webgpu] [--threads N] [--seed 0] [--out runs/mnist] [--config model.json]
                [--resume] [--grayscale] [--limit N] [--save-every 1] [--keep 3] [--fused K] [--kl-warmup EPOCHS] [--beta 1]
   eval DIR     [--data mnist|FILE] [--k 1000] [--limit N] [--json] [--provider P]
-  gap DIR      [--data mnist|FILE] [--steps 100] [--lr 1e-2] [--k 1000] [--limit N] [--seed 0] [--json]
+  gap DIR      [--data mnist|FILE] [--steps 300] [--lr 1e-2] [--k 1000] [--limit N] [--seed 0] [--json]
                amortization gap: log p(x) (IWAE), ELBO with the encoder, ELBO after refining each q_i for --steps
   sample DIR   [--n 64] [--temperature 1] [--seed 0] [--label C] [--out DIR/samples.png]   (--label: conditional models)
   reconstruct DIR [--data mnist|FILE] [--n 16] [--out DIR/reconstructions.png]
   interpolate DIR [--data mnist|FILE] [--steps 10] [--slerp] [--out DIR/interpolation.png]
+  variance DIR|--config model.json [--data mnist|FILE] [--batch 64] [--draws 200] [--samples M] [--seed 0] [--out DIR]
+               gradient variance of reparameterization vs the score function (with and without baselines):
+               a table (stdout, gradient-variance.txt), gradient-variance.json and a bar chart gradient-variance.png
   export DIR   --out WEBDIR   copy what a browser needs (manifest.json, decoder.onnx, encoder.onnx, train_step.onnx, checkpoint)
   info DIR     what a bundle holds [--json]
 
@@ -63,6 +67,8 @@ const OPTIONS = {
   steps: { type: 'string' },
   slerp: { type: 'boolean' },
   label: { type: 'string' },
+  draws: { type: 'string' },
+  samples: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -253,7 +259,7 @@ export async function main(
           // A conditional model encodes each end with its label and decodes the path with the first one's.
           const ys = test.labels?.subarray(0, 2);
           const { mu } = await sampler.encode(test.x.slice(0, 2 * d), 2, ys);
-          const L = cfg.latent;
+          const L = sampler.latent; // the decoder's input width (G·K for categorical latents)
           const r = await sampler.interpolate(mu.slice(0, L), mu.slice(L, 2 * L), steps, v.slerp ? 'slerp' : 'linear', ys?.[0]);
           const file = v.out ?? join(dir, 'interpolation.png');
           writeImageGrid(file, r.x, steps, hw[0], hw[1], steps);
@@ -270,7 +276,7 @@ export async function main(
           testLabels: v['test-labels'],
           binarize: !v.grayscale,
           limit: v.limit === undefined ? undefined : num(v.limit, 'limit', 0, { int: true, min: 2 }),
-          steps: num(v.steps, 'steps', 100, { int: true, min: 1 }),
+          steps: num(v.steps, 'steps', 300, { int: true, min: 1 }),
           lr: num(v.lr, 'lr', 1e-2, { min: Number.MIN_VALUE }),
           k: num(v.k, 'k', 1000, { int: true, min: 2 }),
           seed: num(v.seed, 'seed', 0, { int: true, min: 0 }),
@@ -284,6 +290,26 @@ export async function main(
           },
         });
         out(v.json ? `${JSON.stringify({ data, ...gapSummary(report) })}\n` : `${formatGap(report, data)}\n`);
+        return 0;
+      }
+      case 'variance': {
+        if (!pos[1] && v.config === undefined)
+          throw new UsageError('variance needs a bundle folder or a model: onnxvae variance DIR, or --config model.json');
+        const r = await gradientVarianceReport({
+          bundle: pos[1],
+          config: pos[1] || v.config === undefined ? undefined : readConfigFile(v.config),
+          data: v.data ?? 'mnist',
+          binarize: !v.grayscale,
+          limit: v.limit === undefined ? undefined : num(v.limit, 'limit', 0, { int: true, min: 2 }),
+          batch: num(v.batch, 'batch', 64, { int: true, min: 1 }),
+          draws: num(v.draws, 'draws', 200, { int: true, min: 2 }),
+          samples: v.samples === undefined ? undefined : num(v.samples, 'samples', 1, { int: true, min: 1 }),
+          seed: num(v.seed, 'seed', 0, { int: true, min: 0 }),
+          out: v.out ?? pos[1] ?? 'runs/variance',
+          provider: provider(v.provider ?? 'cpu'),
+          log: (line) => err(`${line}\n`),
+        });
+        out(`${r.table}\nwrote ${r.files.table}, ${r.files.json}, ${r.files.png}\n`);
         return 0;
       }
       case 'export': {

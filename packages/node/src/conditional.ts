@@ -5,6 +5,7 @@ import {
   type OrtModule,
   Sampler,
   type SessionFactory,
+  samplerLatent,
   type TensorData,
   tensorData,
   type VaeConfig,
@@ -61,7 +62,7 @@ export async function bundleSampler(
     await createSession(b.files['decoder.onnx'], 'decoder.onnx'),
     withEncoder ? await createSession(b.files['encoder.onnx'], 'encoder.onnx') : undefined,
     {
-      latent: cfg.latent,
+      ...samplerLatent(cfg), // the latent width, and a discrete model's prior
       outputSize: cfg.inputShape.reduce((a, c) => a * c, 1),
       dtype: cfg.dtype,
       ...(cfg.conditional ? { classes: cfg.conditional.classes, prior: conditionalPriorTable(cfg, params) } : {}),

@@ -8,12 +8,14 @@
 
 export * from './bundle-io.js';
 export { main as cli } from './cli.js';
+export * from './conditional.js';
 export * from './config-file.js';
 export * from './data/batches.js';
 export * from './data/dataset.js';
 export * from './data/idx.js';
 export * from './data/npy.js';
 export * from './data/source.js';
+export * from './gap.js';
 export * from './report/png.js';
 export * from './report/progress.js';
 export * from './report/report.js';

@@ -80,7 +80,13 @@ export async function gradientVarianceReport(opts: VarianceCommandOptions): Prom
     dataSeed = b.manifest.training.seed; // a user file's split is the one training made
   } else cfg = resolveConfig(opts.config ?? {});
   const bernoulli = cfg.likelihood.type === 'bernoulli';
-  const { train } = loadData({ data: opts.data, binarize: opts.binarize, limit: opts.limit, seed: dataSeed, requireUnitInterval: bernoulli });
+  const { train } = loadData({
+    data: opts.data,
+    binarize: opts.binarize,
+    limit: opts.limit,
+    seed: dataSeed,
+    requireUnitInterval: bernoulli,
+  });
   if (!opts.bundle) {
     const inputShape = inputShapeFor(cfg.arch, train.dims);
     if (opts.config?.inputShape && JSON.stringify(opts.config.inputShape) !== JSON.stringify(inputShape)) {

@@ -6,11 +6,12 @@ import { Graph } from '../ir/graph.js';
 import { tensorData } from '../ir/tensor.js';
 import { Evaluator } from '../runtime/evaluator.js';
 import { Prng } from '../runtime/prng.js';
+import { Sampler } from '../runtime/sampler.js';
 import { Trainer } from '../runtime/trainer.js';
 import { runGraph } from '../testing/run-graph.js';
 import { synthBinary } from '../testing/synthetic.js';
 import { resolveConfig, type VaeConfig } from './config.js';
-import { discreteKlPerDim, discreteLogProb, latentWidth, sampleDiscrete } from './discrete.js';
+import { discreteKlPerDim, discreteLogProb, latentWidth, sampleDiscrete, samplerLatent } from './discrete.js';
 
 const bern = resolveConfig({ inputShape: [6], hidden: [5], latent: 3, latentType: 'bernoulli', dtype: 'float64' });
 const cat = resolveConfig({ inputShape: [6], hidden: [5], latent: 2, latentType: 'categorical', categories: 3, dtype: 'float64' });
@@ -51,12 +52,13 @@ describe('discrete latents', () => {
         } else {
           // KL(Cat(q) ‖ Uniform(K)) = Σ_k q_k·log(K·q_k) per group.
           const k = cfg.categories as number;
-          for (let gi = 0; gi < q.length; gi += k) expected.push(q.slice(gi, gi + k).reduce((s, p) => s + (p > 0 ? p * Math.log(k * p) : 0), 0));
+          for (let gi = 0; gi < q.length; gi += k)
+            expected.push(q.slice(gi, gi + k).reduce((s, p) => s + (p > 0 ? p * Math.log(k * p) : 0), 0));
         }
       }
       expect(r.kl.length).toBe(2 * cfg.latent);
       // float64 throughout; the softplus/log-softmax forms differ from the direct ones by rounding (~1e-15).
-      r.kl.forEach((v, i) => expect(Math.abs(v - expected[i]), `${cfg.latentType} KL ${i}`).toBeLessThan(1e-12));
+      for (const [i, v] of r.kl.entries()) expect(Math.abs(v - expected[i]), `${cfg.latentType} KL ${i}`).toBeLessThan(1e-12);
     }
   });
 
@@ -135,5 +137,14 @@ describe('discrete latents', () => {
     expect(e.mu.dims).toEqual([2, w]);
     expect(e.logits.dims).toEqual([2, w]);
     for (const v of e.mu.data as Float32Array) expect(v >= 0 && v <= 1).toBe(true);
+    // The Sampler draws z from the discrete prior: fair bits, or one class per group.
+    const sampler = new Sampler(ort, dec, enc, { ...samplerLatent(cfg), outputSize: 16 });
+    const s = await sampler.sample(200, { seed: 1 });
+    expect(s.x.length).toBe(200 * 16);
+    expect(s.z.every((v) => v === 0 || v === 1)).toBe(true);
+    const ones = s.z.reduce((a, v) => a + v, 0);
+    if (latentType === 'categorical') expect(ones).toBe(200 * cfg.latent);
+    // 800 fair bits: the count of ones within 4 standard deviations (√(800/4) ≈ 14) of 400.
+    else expect(Math.abs(ones - 400)).toBeLessThan(4 * Math.sqrt(800 / 4));
   });
 });

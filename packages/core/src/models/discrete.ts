@@ -45,6 +45,35 @@ export function fillLatentNoise<T extends Float32Array | Float64Array>(cfg: VaeC
   return isDiscrete(cfg) ? prng.fillUniform(out) : prng.fillNormal(out);
 }
 
+/** A discrete model's prior, as the Sampler draws from it: Bernoulli(½) bits, or uniform one-hot groups of K. */
+export type DiscretePrior = { type: 'bernoulli' } | { type: 'categorical'; categories: number };
+
+/**
+ * What a Sampler needs to know of the latent: the decoder's input width, and the discrete prior if there is one.
+ * @example new Sampler(ort, decoder, encoder, { ...samplerLatent(cfg), outputSize: 784 })
+ */
+export function samplerLatent(cfg: VaeConfig): { latent: number; discrete?: DiscretePrior } {
+  const t = latentTypeOf(cfg);
+  if (t === 'gaussian') return { latent: cfg.latent };
+  return {
+    latent: latentWidth(cfg),
+    discrete: t === 'bernoulli' ? { type: 'bernoulli' } : { type: 'categorical', categories: categoriesOf(cfg) },
+  };
+}
+
+/** Fills z (n × W values) with draws from a discrete prior: fair bits, or one uniformly chosen class per group. */
+export function fillDiscretePrior(prior: DiscretePrior, prng: Prng, z: Float32Array): Float32Array {
+  if (prior.type === 'bernoulli') {
+    for (let i = 0; i < z.length; i++) z[i] = prng.uniform() < 0.5 ? 1 : 0;
+    return z;
+  }
+  const k = prior.categories;
+  if (z.length % k !== 0) throw new Error(`fillDiscretePrior: ${z.length} values are not whole groups of ${k} classes`);
+  z.fill(0);
+  for (let g = 0; g < z.length; g += k) z[g + prng.int(k)] = 1;
+  return z;
+}
+
 /** The sampled latent and the pieces of the bound that depend on q (shared with the Gaussian score-function path). */
 export interface StochasticLatent {
   /** The sample, [M, batch, W]: a constant for autodiff (no reparameterization). */

@@ -64,6 +64,18 @@ describe('per-datapoint graphs', () => {
       [Q_MU]: f64([B, 2], mu),
       [Q_LOGVAR]: f64([B, 2], logvar),
     });
+    // The decoder fed as inputs instead of embedded: the same graph, the same numbers.
+    const fed = await runGraph(ort, buildRefineStep(cfg, { samples: 2, optimizer: { type: 'sgd', momentum: 0 } }), {
+      x,
+      eps: f64([1, 2, B, 2], eps),
+      step: f64([], [1]),
+      lr: f64([], [1]),
+      [Q_MU]: f64([B, 2], mu),
+      [Q_LOGVAR]: f64([B, 2], logvar),
+      ...Object.fromEntries(generativeSpecs(cfg).map((sp) => [sp.name, st.params[sp.name]])),
+    });
+    // Embedded weights may be constant-folded differently: float64 rounding only.
+    for (const k of Object.keys(out)) for (const [i, v] of out[k].entries()) expect(Math.abs(fed[k][i] - v)).toBeLessThan(1e-12);
     const pe = await ort.InferenceSession.create(serializeModel(buildPosteriorEval(cfg, { values: st.params })));
     const elbo = async (m: Float64Array, lv: Float64Array) => {
       const feeds = { x, eps: f64([2, B, 2], eps), [Q_MU]: f64([B, 2], m), [Q_LOGVAR]: f64([B, 2], lv) };

@@ -1,6 +1,7 @@
 /** Sampler: prior samples with temperature, reconstructions and latent interpolation over decoder/encoder graphs. */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { oneHot } from '../models/conditional.js';
+import { type DiscretePrior, fillDiscretePrior } from '../models/discrete.js';
 import { Prng } from './prng.js';
 import type { OrtModule } from './session.js';
 
@@ -13,6 +14,11 @@ export interface SamplerOptions {
   classes?: number;
   /** Conditional models with a learned prior: μ_p(c), log σ_p²(c) as C × L tables (conditionalPriorTable). */
   prior?: { mu: Float32Array; logvar: Float32Array };
+  /**
+   * Discrete-latent models (models/discrete.ts): `latent` is the decoder's input width and sample() draws z from
+   * this prior (temperature does not apply). `samplerLatent(cfg)` gives both.
+   */
+  discrete?: DiscretePrior;
 }
 
 export class Sampler {
@@ -77,7 +83,8 @@ export class Sampler {
     const prng = opts.prng ?? new Prng(opts.seed ?? 0);
     const L = this.opts.latent;
     const z = new Float32Array(n * L);
-    prng.fillNormal(z, 0, t);
+    if (this.opts.discrete) fillDiscretePrior(this.opts.discrete, prng, z);
+    else prng.fillNormal(z, 0, t);
     const prior = this.opts.prior;
     if (prior && opts.label !== undefined) {
       for (let i = 0; i < n; i++) {
