@@ -24,10 +24,15 @@ async function trained() {
 describe('Sampler', () => {
   it('samples with temperature, reconstructs and interpolates', async () => {
     const { b } = await trained();
-    const s = new Sampler(ort, await ort.InferenceSession.create(b.files['decoder.onnx']), await ort.InferenceSession.create(b.files['encoder.onnx']), {
-      latent: 3,
-      outputSize: 16,
-    });
+    const s = new Sampler(
+      ort,
+      await ort.InferenceSession.create(b.files['decoder.onnx']),
+      await ort.InferenceSession.create(b.files['encoder.onnx']),
+      {
+        latent: 3,
+        outputSize: 16,
+      },
+    );
     const hot = await s.sample(200, { temperature: 1, prng: new Prng(1) });
     const cold = await s.sample(200, { temperature: 0.1, prng: new Prng(1) });
     // The prior noise is scaled by T, so z's spread follows it (std ≈ 1 vs ≈ 0.1, with 600 draws).
