@@ -1,5 +1,5 @@
 import { lookupOp } from '../ops/registry.js';
-import type { DType } from './dtype.js';
+import { type DType, ONNX_DTYPE } from './dtype.js';
 import { type Dim, formatShape, type Shape, ShapeError } from './shape.js';
 import { type TensorData, tensorData } from './tensor.js';
 // Registers every op definition, so a Graph can be used on its own.
@@ -582,7 +582,7 @@ export class Graph {
     return this.op1('Where', [cond, this.lift(a, like), this.lift(b, like)]);
   }
   Cast(x: Value, to: DType): Value {
-    return this.op1('Cast', [x], { to: ONNX_TYPE_CODES[to] });
+    return this.op1('Cast', [x], { to: ONNX_DTYPE[to] });
   }
   Conv(x: Value, w: Value, b?: Value, attrs: ConvAttrs = {}): Value {
     return this.op1('Conv', [x, w, b], attrs as Record<string, AttrInput | undefined>);
@@ -649,14 +649,3 @@ export interface ConvTransposeAttrs extends ConvAttrs {
   output_shape?: number[];
 }
 
-const ONNX_TYPE_CODES: Record<DType, number> = {
-  float32: 1,
-  uint8: 2,
-  int8: 3,
-  int32: 6,
-  int64: 7,
-  string: 8,
-  bool: 9,
-  float16: 10,
-  float64: 11,
-};
