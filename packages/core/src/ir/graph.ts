@@ -648,4 +648,3 @@ export interface ConvTransposeAttrs extends ConvAttrs {
   output_padding?: number[];
   output_shape?: number[];
 }
-
