@@ -1,3 +1,15 @@
-/** @onnxvae/web: deploy and fine-tune onnxvae models in the browser with onnxruntime-web. */
-export * from './conditional.js';
+/**
+ * @onnxvae/web: deploy and fine-tune onnxvae models in the browser with onnxruntime-web (WebGPU, WASM).
+ *
+ * @example
+ * import { createWebRuntime, WebModel, drawImages } from '@onnxvae/web';
+ * const rt = await createWebRuntime();                 // says which provider runs in rt.provider / rt.notes
+ * const model = await WebModel.load(rt, '/models/mnist');
+ * const { x } = await model.sampler.sample(16);
+ * drawImages(document.querySelector('canvas')!, x, 16, 28, 28, 4);
+ */
 export * from './session.js';
+export * from './load.js';
+export * from './draw.js';
+export * from './model.js';
+export * from './conditional.js';

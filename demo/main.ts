@@ -1,0 +1,166 @@
+/** The demo page's script (bundled by demo/build.mjs). State is exposed on window.__demo for the browser tests. */
+import { Prng } from '../packages/core/src/runtime/prng.js';
+import { createWebRuntime, drawImages, drawLossCurve, type FineTuner, WebModel, type WebProvider, type WebRuntime } from '../packages/web/src/index.js';
+
+interface DemoState {
+  ready: boolean;
+  error?: string;
+  provider?: string;
+  notes?: string[];
+  latent?: number;
+  sampleZ?: number[];
+  samplePixels?: number[];
+  losses: number[];
+  finetuneDone: boolean;
+  mapReady: boolean;
+  decode?: (z: number[], n: number) => Promise<number[]>;
+}
+
+const state: DemoState = { ready: false, losses: [], finetuneDone: false, mapReady: false };
+(window as unknown as { __demo: DemoState }).__demo = state;
+
+const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
+const params = new URLSearchParams(location.search);
+
+function fail(e: unknown): void {
+  const msg = e instanceof Error ? e.message : String(e);
+  state.error = msg;
+  $('error').textContent = `Error: ${msg}`;
+}
+
+async function loadDigits(): Promise<{ x: Float32Array; n: number; labels: number[] }> {
+  const meta = (await (await fetch('/models/digits.json')).json()) as { shape: number[]; labels: number[] };
+  const bytes = new Uint8Array(await (await fetch('/models/digits.bin')).arrayBuffer());
+  return { x: Float32Array.from(bytes, (b) => b / 255), n: meta.shape[0], labels: meta.labels };
+}
+
+/** The digits in a fixed shuffled order, so every fine-tuning batch mixes the classes. */
+function shuffled(d: { x: Float32Array; n: number }, D: number): Float32Array {
+  const perm = new Prng(7).permutation(d.n);
+  const out = new Float32Array(d.x.length);
+  perm.forEach((src, i) => out.set(d.x.subarray(src * D, (src + 1) * D), i * D));
+  return out;
+}
+
+async function main(): Promise<void> {
+  const prefer = (params.get('provider') ?? 'auto') as WebProvider | 'auto';
+  let rt: WebRuntime;
+  try {
+    rt = await createWebRuntime({ prefer });
+  } catch (e) {
+    // Asked for WebGPU explicitly and it is missing: say so, and fall back to WASM rather than show nothing.
+    fail(e);
+    rt = await createWebRuntime({ prefer: 'wasm' });
+    rt.notes.unshift(`WebGPU unavailable (${(e as Error).message}); falling back to wasm`);
+  }
+  state.provider = rt.provider;
+  state.notes = rt.notes;
+  const modelUrl = params.get('model') ?? '/models/mnist';
+  $('status').textContent = `Running on ${rt.provider} (${rt.notes.join('; ')}). Loading ${modelUrl}…`;
+  const model = await WebModel.load(rt, modelUrl, {
+    onProgress: (p) => {
+      $('status').textContent = `Running on ${rt.provider}. Loading ${p.file}: ${Math.round(p.loaded / 1024)} / ${Math.round(p.total / 1024)} KiB`;
+    },
+  });
+  const [h, w] = model.imageSize;
+  const L = model.latent;
+  state.latent = L;
+  state.decode = async (z, n) => Array.from(await model.sampler.decode(Float32Array.from(z), n));
+  $('status').textContent = `Running on ${rt.provider} (${rt.notes.join('; ')}). Model: ${modelUrl}, latent size ${L}.`;
+
+  // Samples.
+  const prng = new Prng(Number(params.get('seed') ?? 1));
+  const resample = async () => {
+    const t = Number(($('temperature') as HTMLInputElement).value);
+    $('tval').textContent = String(t);
+    const s = await model.sampler.sample(16, { temperature: t, prng });
+    state.sampleZ = Array.from(s.z);
+    state.samplePixels = Array.from(s.x);
+    drawImages($('samples'), s.x, 16, h, w, 8, 3);
+  };
+  await resample();
+  $('resample').onclick = () => resample().catch(fail);
+  $('temperature').oninput = () => resample().catch(fail);
+
+  // Latent sliders for the first dims.
+  const z = new Float32Array(L);
+  const dims = Math.min(L, 8);
+  const redraw = async () => drawImages($('slider-out'), await model.sampler.decode(z, 1), 1, h, w, 1, 6);
+  for (let i = 0; i < dims; i++) {
+    const lab = document.createElement('label');
+    lab.textContent = `z[${i}] `;
+    const inp = document.createElement('input');
+    Object.assign(inp, { type: 'range', min: '-3', max: '3', step: '0.1', value: '0' });
+    inp.oninput = () => {
+      z[i] = Number(inp.value);
+      redraw().catch(fail);
+    };
+    lab.append(inp);
+    $('sliders').append(lab);
+  }
+  await redraw();
+
+  // Interpolation between two digits of the fine-tuning set.
+  const digits = await loadDigits();
+  const D = h * w;
+  for (const sel of [$('from'), $('to')] as HTMLSelectElement[]) {
+    for (let c = 0; c < 10; c++) sel.append(new Option(String(c), String(digits.labels.indexOf(c))));
+  }
+  ($('to') as HTMLSelectElement).value = String(digits.labels.indexOf(7));
+  const interp = async () => {
+    const a = Number(($('from') as HTMLSelectElement).value);
+    const b = Number(($('to') as HTMLSelectElement).value);
+    const two = new Float32Array(2 * D);
+    two.set(digits.x.subarray(a * D, (a + 1) * D));
+    two.set(digits.x.subarray(b * D, (b + 1) * D), D);
+    const { mu } = await model.sampler.encode(two, 2);
+    const r = await model.sampler.interpolate(mu.slice(0, L), mu.slice(L, 2 * L), 10, 'slerp');
+    drawImages($('interpolation'), r.x, 10, h, w, 10, 3);
+  };
+  await interp();
+  $('interp').onclick = () => interp().catch(fail);
+
+  // The 2-D latent map, from the 2-D model (or this one, when it is 2-D).
+  const mapUrl = params.get('map') ?? (L === 2 ? modelUrl : '/models/mnist-2d');
+  try {
+    const m2 = L === 2 ? model : await WebModel.load(rt, mapUrl);
+    const G = 15;
+    const grid = new Float32Array(G * G * 2);
+    for (let r = 0; r < G; r++) {
+      for (let c = 0; c < G; c++) {
+        grid[(r * G + c) * 2] = -2.5 + (5 * c) / (G - 1);
+        grid[(r * G + c) * 2 + 1] = 2.5 - (5 * r) / (G - 1);
+      }
+    }
+    const [h2, w2] = m2.imageSize;
+    drawImages($('map'), await m2.sampler.decode(grid, G * G), G * G, h2, w2, G, 1);
+    state.mapReady = true;
+  } catch (e) {
+    $('map-note').textContent = `No 2-D map: ${(e as Error).message}`;
+  }
+
+  // Fine-tuning with a live loss curve.
+  let tuner: FineTuner | undefined;
+  $('finetune').onclick = async () => {
+    try {
+      $('ft-status').textContent = 'loading train_step.onnx and the checkpoint…';
+      tuner ??= await model.fineTuner({ lr: 1e-3 });
+      const mixed = shuffled(digits, D);
+      const B = 50;
+      for (let s = 0; s < 20; s++) {
+        const k = (s * B) % digits.n;
+        const m = await tuner.step(mixed.slice(k * D, (k + B) * D), B);
+        state.losses.push(m.loss);
+        drawLossCurve($('loss') as HTMLCanvasElement, state.losses, 'loss (nats)');
+        $('ft-status').textContent = `step ${s + 1}/20 on ${tuner.provider}: loss ${m.loss.toFixed(2)}`;
+      }
+      state.finetuneDone = true;
+      await resample();
+    } catch (e) {
+      fail(e);
+    }
+  };
+  state.ready = true;
+}
+
+main().catch(fail);
