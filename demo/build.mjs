@@ -1,9 +1,9 @@
 #!/usr/bin/env node
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 /** Bundles demo/main.ts (with @onnxvae/core and @onnxvae/web sources) to demo/dist/main.js; onnxruntime-web stays
  *  external and is loaded from node_modules through the page's import map. */
 import { build } from 'esbuild';
-import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 
 const here = dirname(fileURLToPath(import.meta.url));
 export async function buildDemo() {

@@ -1,6 +1,14 @@
 /** The demo page's script (bundled by demo/build.mjs). State is exposed on window.__demo for the browser tests. */
 import { Prng } from '../packages/core/src/runtime/prng.js';
-import { createWebRuntime, drawImages, drawLossCurve, type FineTuner, WebModel, type WebProvider, type WebRuntime } from '../packages/web/src/index.js';
+import {
+  createWebRuntime,
+  drawImages,
+  drawLossCurve,
+  type FineTuner,
+  WebModel,
+  type WebProvider,
+  type WebRuntime,
+} from '../packages/web/src/index.js';
 
 interface DemoState {
   ready: boolean;
@@ -38,7 +46,7 @@ async function loadDigits(): Promise<{ x: Float32Array; n: number; labels: numbe
 function shuffled(d: { x: Float32Array; n: number }, D: number): Float32Array {
   const perm = new Prng(7).permutation(d.n);
   const out = new Float32Array(d.x.length);
-  perm.forEach((src, i) => out.set(d.x.subarray(src * D, (src + 1) * D), i * D));
+  for (const [i, src] of perm.entries()) out.set(d.x.subarray(src * D, (src + 1) * D), i * D);
   return out;
 }
 
@@ -59,7 +67,8 @@ async function main(): Promise<void> {
   $('status').textContent = `Running on ${rt.provider} (${rt.notes.join('; ')}). Loading ${modelUrl}…`;
   const model = await WebModel.load(rt, modelUrl, {
     onProgress: (p) => {
-      $('status').textContent = `Running on ${rt.provider}. Loading ${p.file}: ${Math.round(p.loaded / 1024)} / ${Math.round(p.total / 1024)} KiB`;
+      $('status').textContent =
+        `Running on ${rt.provider}. Loading ${p.file}: ${Math.round(p.loaded / 1024)} / ${Math.round(p.total / 1024)} KiB`;
     },
   });
   const [h, w] = model.imageSize;

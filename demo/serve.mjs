@@ -35,7 +35,11 @@ export function startServer(port = 8080, dir = root) {
     try {
       if (statSync(path).isDirectory()) path = join(path, 'index.html');
       const st = statSync(path);
-      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream', 'content-length': st.size, 'cache-control': 'no-store' });
+      res.writeHead(200, {
+        'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
+        'content-length': st.size,
+        'cache-control': 'no-store',
+      });
       createReadStream(path).pipe(res);
     } catch {
       res.writeHead(404, { 'content-type': 'text/plain' }).end(`not found: ${url.pathname}`);

@@ -35,7 +35,8 @@ function writeDigits() {
   const per = 20;
   const picked = [];
   for (let c = 0; c < 10; c++) {
-    for (let i = 0; i < test.n && picked.filter((p) => p.label === c).length < per; i++) if (test.labels[i] === c) picked.push({ i, label: c });
+    for (let i = 0; i < test.n && picked.filter((p) => p.label === c).length < per; i++)
+      if (test.labels[i] === c) picked.push({ i, label: c });
   }
   const D = 784;
   const bytes = new Uint8Array(picked.length * D);
@@ -67,7 +68,21 @@ for (const m of MODELS) {
   const cfgFile = join(work, 'model.json');
   writeFileSync(cfgFile, JSON.stringify(m.config));
   const t0 = performance.now();
-  await run(['train', '--data', 'mnist', '--epochs', String(m.epochs), '--provider', 'cpu', '--seed', '0', '--config', cfgFile, '--out', work]);
+  await run([
+    'train',
+    '--data',
+    'mnist',
+    '--epochs',
+    String(m.epochs),
+    '--provider',
+    'cpu',
+    '--seed',
+    '0',
+    '--config',
+    cfgFile,
+    '--out',
+    work,
+  ]);
   await run(['export', work, '--out', join(here, m.name)]);
   process.stderr.write(`${m.name}: ${((performance.now() - t0) / 1000).toFixed(1)} s\n`);
 }

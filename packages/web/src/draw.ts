@@ -11,7 +11,14 @@ export interface Rgba {
  * Tiles n images of h×w values in [0, 1] into a grid (`cols` per row, `pad` gray pixels between, nearest-neighbour
  * `scale`). Non-finite values are drawn red, so a broken model never looks like a valid black image.
  */
-export function gridRgba(images: Float32Array, n: number, h: number, w: number, cols: number, opts: { pad?: number; scale?: number } = {}): Rgba {
+export function gridRgba(
+  images: Float32Array,
+  n: number,
+  h: number,
+  w: number,
+  cols: number,
+  opts: { pad?: number; scale?: number } = {},
+): Rgba {
   const pad = opts.pad ?? 2;
   const scale = opts.scale ?? 1;
   if (images.length < n * h * w) throw new Error(`gridRgba: ${n} images of ${h}×${w} need ${n * h * w} values, got ${images.length}`);
@@ -51,7 +58,15 @@ export function drawRgba(canvas: HTMLCanvasElement | OffscreenCanvas, img: Rgba)
 }
 
 /** Draws a grid of decoder outputs onto a canvas. */
-export function drawImages(canvas: HTMLCanvasElement | OffscreenCanvas, images: Float32Array, n: number, h: number, w: number, cols: number, scale = 3): void {
+export function drawImages(
+  canvas: HTMLCanvasElement | OffscreenCanvas,
+  images: Float32Array,
+  n: number,
+  h: number,
+  w: number,
+  cols: number,
+  scale = 3,
+): void {
   drawRgba(canvas, gridRgba(images, n, h, w, cols, { scale }));
 }
 

@@ -8,8 +8,9 @@
  * const { x } = await model.sampler.sample(16);
  * drawImages(document.querySelector('canvas')!, x, 16, 28, 28, 4);
  */
-export * from './session.js';
-export * from './load.js';
-export * from './draw.js';
-export * from './model.js';
+
 export * from './conditional.js';
+export * from './draw.js';
+export * from './load.js';
+export * from './model.js';
+export * from './session.js';

@@ -2,7 +2,7 @@
  * Fetching models over the network: progress, clear errors naming the URL and status, and integrity checks
  * (size and sha256) against the bundle's manifest before any byte reaches ONNX Runtime.
  */
-import { type BundleFile, type LoadedBundle, type Manifest, loadBundle, parseManifest, sha256Hex, verifyFile } from '@onnxvae/core';
+import { type BundleFile, type LoadedBundle, loadBundle, type Manifest, parseManifest, sha256Hex, verifyFile } from '@onnxvae/core';
 
 export interface FetchProgress {
   file: string;
@@ -68,7 +68,12 @@ export async function fetchManifest(baseUrl: string): Promise<Manifest> {
 }
 
 /** Fetches one bundle file and checks its size and sha256 against the manifest. */
-export async function fetchVerified(baseUrl: string, manifest: Manifest, file: BundleFile, onProgress?: ProgressCallback): Promise<Uint8Array> {
+export async function fetchVerified(
+  baseUrl: string,
+  manifest: Manifest,
+  file: BundleFile,
+  onProgress?: ProgressCallback,
+): Promise<Uint8Array> {
   const url = join(baseUrl, file);
   const bytes = await fetchBytes(url, onProgress, manifest.files[file]?.bytes ?? 0);
   try {
@@ -83,7 +88,13 @@ export async function fetchVerified(baseUrl: string, manifest: Manifest, file: B
 export async function fetchBundle(baseUrl: string, onProgress?: ProgressCallback): Promise<LoadedBundle> {
   const manifest = await fetchManifest(baseUrl);
   try {
-    return await loadBundle(async (f) => (f === 'manifest.json' ? new TextEncoder().encode(JSON.stringify(manifest)) : fetchVerified(baseUrl, manifest, f as BundleFile, onProgress)), baseUrl);
+    return await loadBundle(
+      async (f) =>
+        f === 'manifest.json'
+          ? new TextEncoder().encode(JSON.stringify(manifest))
+          : fetchVerified(baseUrl, manifest, f as BundleFile, onProgress),
+      baseUrl,
+    );
   } catch (e) {
     throw e instanceof ModelLoadError ? e : new ModelLoadError((e as Error).message);
   }

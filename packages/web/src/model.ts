@@ -8,8 +8,8 @@
  * const { x } = await model.sampler.sample(16, { temperature: 0.8 });
  * drawImages(canvas, x, 16, 28, 28, 4);
  */
-import { type LoadedBundle, type Manifest, Sampler, type StepMetrics, Trainer, samplerLatent } from '@onnxvae/core';
-import { ModelLoadError, type ProgressCallback, fetchBundle, fetchManifest, fetchVerified } from './load.js';
+import { type LoadedBundle, type Manifest, Sampler, type StepMetrics, samplerLatent, Trainer } from '@onnxvae/core';
+import { fetchBundle, fetchManifest, fetchVerified, ModelLoadError, type ProgressCallback } from './load.js';
 import type { WebRuntime } from './session.js';
 
 export class WebModel {

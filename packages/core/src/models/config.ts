@@ -70,7 +70,10 @@ export const REFERENCE_VAE: VaeConfig = {
 };
 
 /** Fills defaults and validates; errors name the field and the value. */
-export function resolveConfig(partial: Partial<VaeConfig> & { optimizer?: Partial<OptimizerConfig> } = {}): VaeConfig {
+/** What users write: any part of the config, the optimizer's fields included. */
+export type VaeConfigInput = Omit<Partial<VaeConfig>, 'optimizer'> & { optimizer?: Partial<OptimizerConfig> };
+
+export function resolveConfig(partial: VaeConfigInput = {}): VaeConfig {
   const cfg: VaeConfig = {
     ...REFERENCE_VAE,
     ...partial,

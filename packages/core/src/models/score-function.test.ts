@@ -7,12 +7,12 @@ import { Prng } from '../runtime/prng.js';
 import { Trainer } from '../runtime/trainer.js';
 import { runGraph } from '../testing/run-graph.js';
 import { synthBinary } from '../testing/synthetic.js';
-import { resolveConfig, type VaeConfig } from './config.js';
+import { resolveConfig } from './config.js';
 import { buildGradientGraph, formatVarianceTable, measureGradientVariance } from './gradient-variance.js';
 import { buildEval, buildTrainStep, optimizerStateSpecs, parameterSpecs } from './graphs.js';
 import { BASELINE_STATE } from './score-function.js';
 
-const small = (over: Partial<VaeConfig> = {}) =>
+const small = (over: Parameters<typeof resolveConfig>[0] = {}) =>
   resolveConfig({ inputShape: [6], hidden: [5], latent: 2, activation: 'tanh', dtype: 'float64', ...over });
 
 describe('score-function estimator', () => {
@@ -118,7 +118,7 @@ describe('score-function estimator', () => {
     const data = synthBinary(256, 16, 4);
     const first = await t.trainStep(data.subarray(0, 32 * 16), 32);
     // One update from b = 0 with α = 0.9: b = 0.1·mean r, and in the KL form r = log p(x|z), whose mean is `rec`.
-    const b1 = (await t.snapshot()).optState[BASELINE_STATE].data[0];
+    const b1 = Number((await t.snapshot()).optState[BASELINE_STATE].data[0]);
     expect(Math.abs(b1 - 0.1 * first.rec)).toBeLessThan(1e-5 * Math.abs(first.rec)); // float32 rounding
     const losses = [first.loss];
     for (let epoch = 0; epoch < 6; epoch++) {

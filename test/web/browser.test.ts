@@ -1,0 +1,189 @@
+/**
+ * The demo page in a real browser: headless Debian Chromium driven by playwright-core, on WebGPU (SwiftShader's
+ * software Vulkan adapter) and on WASM. Checks that samples render, that decoded pixels match onnxruntime-node for
+ * the same z, that fine-tuning lowers the loss, that a screenshot is not blank, and that bad input is reported.
+ */
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import { type BrowserContext, chromium, type Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// @ts-expect-error: plain .mjs helpers without type declarations
+import { buildDemo } from '../../demo/build.mjs';
+// @ts-expect-error: plain .mjs helpers without type declarations
+import { startServer } from '../../demo/serve.mjs';
+import { decodePng } from './png-decode.js';
+
+const CHROMIUM = '/usr/bin/chromium';
+const root = resolve(__dirname, '../..');
+const haveChromium = existsSync(CHROMIUM);
+if (!haveChromium) console.warn(`browser tests skipped: ${CHROMIUM} is missing (apt-get install chromium; .ci/run installs it)`);
+
+const BASE_FLAGS = [
+  '--no-sandbox',
+  '--disable-gpu-sandbox',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader', '--use-vulkan=swiftshader'];
+
+interface Demo {
+  ready: boolean;
+  error?: string;
+  provider?: string;
+  notes?: string[];
+  latent?: number;
+  sampleZ?: number[];
+  samplePixels?: number[];
+  losses: number[];
+  finetuneDone: boolean;
+  mapReady: boolean;
+  decode?: (z: number[], n: number) => Promise<number[]>;
+}
+declare global {
+  interface Window {
+    __demo: Demo;
+  }
+}
+
+let server: Server;
+let base = '';
+const contexts: BrowserContext[] = [];
+const badDir = join(root, '.vitest-tmp', 'bad-model');
+
+async function launch(webgpu: boolean): Promise<BrowserContext> {
+  const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'onnxvae-chromium-')), {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [...BASE_FLAGS, ...(webgpu ? WEBGPU_FLAGS : [])],
+  });
+  contexts.push(ctx);
+  return ctx;
+}
+
+async function open(ctx: BrowserContext, query: string): Promise<{ page: Page; demo: Demo }> {
+  const page = await ctx.newPage();
+  await page.goto(`${base}/demo/?${query}`);
+  await page.waitForFunction(() => window.__demo?.ready || window.__demo?.error, null, { timeout: 90_000 });
+  return { page, demo: await page.evaluate(() => ({ ...window.__demo, decode: undefined })) };
+}
+
+/** Decodes z on onnxruntime-node CPU with the same decoder.onnx the page loaded. */
+async function nodeDecode(z: number[], n: number): Promise<Float32Array> {
+  const s = await ort.InferenceSession.create(readFileSync(join(root, 'models/mnist/decoder.onnx')));
+  const out = await s.run({ z: new ort.Tensor('float32', Float32Array.from(z), [n, z.length / n]) });
+  return out.x_mean.data as Float32Array;
+}
+
+const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
+  let m = 0;
+  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
+  return m;
+};
+
+describe.skipIf(!haveChromium)('demo page in headless Chromium', () => {
+  beforeAll(async () => {
+    await buildDemo();
+    server = await startServer(0, root);
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    // A copy of the model with one byte of decoder.onnx flipped: the manifest's sha256 must catch it.
+    rmSync(badDir, { recursive: true, force: true });
+    mkdirSync(badDir, { recursive: true });
+    cpSync(join(root, 'models/mnist'), badDir, { recursive: true });
+    const dec = readFileSync(join(badDir, 'decoder.onnx'));
+    dec[dec.length - 100] ^= 0xff;
+    writeFileSync(join(badDir, 'decoder.onnx'), dec);
+  }, 120_000);
+
+  afterAll(async () => {
+    for (const c of contexts) await c.close();
+    server?.close();
+    rmSync(badDir, { recursive: true, force: true });
+  });
+
+  it('renders on WebGPU, matches onnxruntime-node, fine-tunes, and its screenshot is not blank', async () => {
+    const ctx = await launch(true);
+    const { page, demo } = await open(ctx, 'provider=webgpu');
+    expect(demo.error).toBeUndefined();
+    expect(demo.provider).toBe('webgpu');
+    expect(demo.mapReady).toBe(true);
+    const z = demo.sampleZ as number[];
+    const px = demo.samplePixels as number[];
+    expect(px.length).toBe(16 * 784);
+    // WebGPU shaders' exp/sigmoid are not correctly rounded and the GPU sums in another order; pixel means (in
+    // [0, 1]) agree with the CPU to ~1e-5 in practice, so 1e-3 is a safe bound that still catches any wrong op.
+    const gpuDiff = maxAbsDiff(px, await nodeDecode(z, 16));
+    console.info(`WebGPU vs onnxruntime-node CPU: max |Δpixel| ${gpuDiff.toExponential(2)}`);
+    expect(gpuDiff).toBeLessThan(1e-3);
+
+    await page.click('#finetune');
+    await page.waitForFunction(() => window.__demo.finetuneDone || window.__demo.error, null, { timeout: 180_000 });
+    const after = await page.evaluate(() => ({ losses: window.__demo.losses, error: window.__demo.error }));
+    expect(after.error).toBeUndefined();
+    expect(after.losses.length).toBe(20);
+    // Batches cycle every 4 steps: the same batch's loss after 16 Adam steps must be lower.
+    expect(after.losses[16]).toBeLessThan(after.losses[0]);
+
+    const shot = decodePng(await page.locator('#samples').screenshot());
+    let sum = 0;
+    let sq = 0;
+    const n = shot.width * shot.height;
+    for (let i = 0; i < n; i++) {
+      const v = shot.pixels[i * shot.channels];
+      sum += v;
+      sq += v * v;
+    }
+    const variance = sq / n - (sum / n) ** 2;
+    // A blank (single-colour) canvas has variance 0; drawn digits on black with gray padding give thousands.
+    expect(variance).toBeGreaterThan(500);
+  }, 240_000);
+
+  it('renders on WASM and matches onnxruntime-node; rejects a wrong latent size', async () => {
+    const ctx = await launch(false);
+    const { page, demo } = await open(ctx, 'provider=wasm');
+    expect(demo.error).toBeUndefined();
+    expect(demo.provider).toBe('wasm');
+    // Same float32 math on the CPU, different kernels: rounding only.
+    const wasmDiff = maxAbsDiff(demo.samplePixels as number[], await nodeDecode(demo.sampleZ as number[], 16));
+    console.info(`WASM vs onnxruntime-node CPU: max |Δpixel| ${wasmDiff.toExponential(2)}`);
+    expect(wasmDiff).toBeLessThan(1e-5);
+    const err = await page.evaluate(() =>
+      (window.__demo.decode as Demo['decode'])?.(new Array(5).fill(0), 1).then(
+        () => 'no error',
+        (e: Error) => e.message,
+      ),
+    );
+    expect(err).toMatch(/expected 1 × 20 \(the model's latent size is 20\)/);
+    await page.click('#finetune');
+    await page.waitForFunction(() => window.__demo.finetuneDone || window.__demo.error, null, { timeout: 120_000 });
+    const losses = await page.evaluate(() => window.__demo.losses);
+    expect(losses[16]).toBeLessThan(losses[0]);
+  }, 180_000);
+
+  it('says so when WebGPU is missing, and falls back to WASM', async () => {
+    const ctx = await launch(false);
+    const auto = await open(ctx, 'provider=auto');
+    expect(auto.demo.provider).toBe('wasm');
+    expect(auto.demo.notes?.join(' ')).toMatch(/webgpu: skipped/);
+    const forced = await open(ctx, 'provider=webgpu');
+    expect(forced.demo.provider).toBe('wasm');
+    expect(forced.demo.error).toMatch(/WebGPU is not available/);
+    expect(await forced.page.textContent('#error')).toMatch(/WebGPU is not available/);
+    expect(await forced.page.textContent('#status')).toMatch(/Running on wasm/);
+  }, 120_000);
+
+  it('reports a missing model URL and a hash mismatch instead of drawing nothing', async () => {
+    const ctx = contexts[contexts.length - 1] ?? (await launch(false));
+    const missing = await open(ctx, 'provider=wasm&model=/models/nope');
+    expect(missing.demo.error).toMatch(/cannot fetch .*\/models\/nope\/manifest\.json: HTTP 404/);
+    expect(await missing.page.textContent('#error')).toMatch(/HTTP 404/);
+    const tampered = await open(ctx, 'provider=wasm&model=/.vitest-tmp/bad-model');
+    expect(tampered.demo.error).toMatch(/decoder\.onnx: sha256 [0-9a-f]{64} does not match/);
+  }, 120_000);
+});
