@@ -233,7 +233,7 @@ describe('resume', () => {
     expect(readFileSync(join(dir, 'checkpoint.safetensors')).equals(readFileSync(join(base, 'checkpoint.safetensors')))).toBe(true);
   });
 
-  it('refuses a different --batch or --seed than the checkpoint, and a folder without checkpoints', async () => {
+  it('refuses a different --batch, --seed or data than the checkpoint, and a folder without checkpoints', async () => {
     const resume = ['train', '--resume', '--epochs', '4', '--limit', '256', '--config', small, '--provider', 'cpu', '--out', base];
     const r = await cli(...resume, '--batch', '32');
     expect(r.code).toBe(1);
@@ -241,6 +241,12 @@ describe('resume', () => {
     const s = await cli(...resume, '--seed', '7');
     expect(s.code).toBe(1);
     expect(s.stderr).toMatch(/checkpoint was trained with --seed 0/);
+    const d = await cli(...resume.slice(0, 4), '--limit', '128', ...resume.slice(6));
+    expect(d.code).toBe(1);
+    expect(d.stderr).toMatch(/checkpoint was trained on other data \(limit: 256, now 128\); resume with the same --limit/);
+    const g = await cli(...resume, '--grayscale');
+    expect(g.code).toBe(1);
+    expect(g.stderr).toMatch(/trained on other data \(binarize: true, now false\); resume with the same --grayscale/);
     const c = await cli(...resume.slice(0, 6), '--out', base); // the reference model, not the checkpoint's
     expect(c.code).toBe(1);
     expect(c.stderr).toMatch(/trained with a different model config; use the same --config/);

@@ -146,6 +146,23 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const cfg = resolveConfig({ ...opts.config, inputShape });
   checkLabels(cfg, trainSet, 'training data');
   checkLabels(cfg, testSet, 'test data');
+  const dataInfo = {
+    source: opts.data,
+    ...(opts.testData === undefined ? {} : { testSource: opts.testData }),
+    ...(opts.limit === undefined ? {} : { limit: opts.limit }),
+    binarize: opts.binarize ?? true,
+    examples: trainSet.n,
+  };
+  if (saved?.data) {
+    for (const k of ['source', 'testSource', 'limit', 'binarize', 'examples'] as const) {
+      if (saved.data[k] !== dataInfo[k]) {
+        const flag = { source: '--data', testSource: '--test-data', limit: '--limit', binarize: '--grayscale', examples: '--data' }[k];
+        throw new TrainingError(
+          `--resume: the checkpoint was trained on other data (${k}: ${JSON.stringify(saved.data[k])}, now ${JSON.stringify(dataInfo[k])}); resume with the same ${flag}`,
+        );
+      }
+    }
+  }
   if (resumed && JSON.stringify(resumed.bundle.manifest.config) !== JSON.stringify(cfg)) {
     throw new TrainingError(
       `--resume: the checkpoint in ${resumed.dir} was trained with a different model config; use the same --config and data`,
@@ -162,6 +179,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     state.training.batchSize = batch;
   }
   state.training.lr = lr;
+  state.training.data = dataInfo;
   const fused = opts.fusedSteps ?? 1;
   const graphs = await createBundle(cfg, state, { fusedSteps: fused });
   const trainSession = await runtime.createSession(graphs.files['train_step.onnx'], 'train_step.onnx');

@@ -35,6 +35,8 @@ export interface TrainingState {
   prngState: PrngState;
   batchSize?: number;
   lr?: number;
+  /** The data the run trained on, so a resume on other data is refused. */
+  data?: { source: string; testSource?: string; limit?: number; binarize: boolean; examples: number };
 }
 
 export interface TensorEntry {
