@@ -189,7 +189,7 @@ export async function main(
           data: v.data ?? 'mnist',
           labels: v.labels,
           testLabels: v['test-labels'],
-          binarize: !v.grayscale,
+          binarize: v.grayscale ? false : (b.manifest.training.data?.binarize ?? true), // as the model was trained
           limit: v.limit === undefined ? undefined : num(v.limit, 'limit', 0, { int: true, min: 2 }),
           seed: b.manifest.training.seed, // a user file's test split is the one training held out
         });
@@ -238,7 +238,7 @@ export async function main(
           data: v.data ?? 'mnist',
           labels: v.labels,
           testLabels: v['test-labels'],
-          binarize: !v.grayscale,
+          binarize: v.grayscale ? false : (b.manifest.training.data?.binarize ?? true), // as the model was trained
           seed: b.manifest.training.seed,
         });
         const d = cfg.inputShape.reduce((a, c) => a * c, 1);
