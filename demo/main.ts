@@ -20,6 +20,8 @@ interface DemoState {
   samplePixels?: number[];
   losses: number[];
   finetuneDone: boolean;
+  /** Where the fine-tuned weights live between steps: 'gpu-buffer' on WebGPU, 'cpu' on WASM. */
+  paramLocation?: string;
   mapReady: boolean;
   decode?: (z: number[], n: number) => Promise<number[]>;
 }
@@ -163,6 +165,7 @@ async function main(): Promise<void> {
         drawLossCurve($('loss') as HTMLCanvasElement, state.losses, 'loss (nats)');
         $('ft-status').textContent = `step ${s + 1}/20 on ${tuner.provider}: loss ${m.loss.toFixed(2)}`;
       }
+      state.paramLocation = Object.values(tuner.trainer.parameterTensors)[0]?.location;
       state.finetuneDone = true;
       await resample();
     } catch (e) {

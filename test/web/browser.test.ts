@@ -43,6 +43,7 @@ interface Demo {
   samplePixels?: number[];
   losses: number[];
   finetuneDone: boolean;
+  paramLocation?: string;
   mapReady: boolean;
   decode?: (z: number[], n: number) => Promise<number[]>;
 }
@@ -124,8 +125,14 @@ describe.skipIf(!haveChromium)('demo page in headless Chromium', () => {
 
     await page.click('#finetune');
     await page.waitForFunction(() => window.__demo.finetuneDone || window.__demo.error, null, { timeout: 180_000 });
-    const after = await page.evaluate(() => ({ losses: window.__demo.losses, error: window.__demo.error }));
+    const after = await page.evaluate(() => ({
+      losses: window.__demo.losses,
+      error: window.__demo.error,
+      where: window.__demo.paramLocation,
+    }));
     expect(after.error).toBeUndefined();
+    // The weights stayed on the GPU between steps (gpu-buffer outputs fed back as inputs).
+    expect(after.where).toBe('gpu-buffer');
     expect(after.losses.length).toBe(20);
     // Batches cycle every 4 steps: the same batch's loss after 16 Adam steps must be lower.
     expect(after.losses[16]).toBeLessThan(after.losses[0]);
@@ -162,8 +169,9 @@ describe.skipIf(!haveChromium)('demo page in headless Chromium', () => {
     expect(err).toMatch(/expected 1 × 20 \(the model's latent size is 20\)/);
     await page.click('#finetune');
     await page.waitForFunction(() => window.__demo.finetuneDone || window.__demo.error, null, { timeout: 120_000 });
-    const losses = await page.evaluate(() => window.__demo.losses);
+    const { losses, where } = await page.evaluate(() => ({ losses: window.__demo.losses, where: window.__demo.paramLocation }));
     expect(losses[16]).toBeLessThan(losses[0]);
+    expect(where).toBe('cpu');
   }, 180_000);
 
   it('says so when WebGPU is missing, and falls back to WASM', async () => {
