@@ -64,27 +64,28 @@ export function applyOptimizer(
       gradNorm = c.norm;
     }
     if (cfg.type === 'sgd') return { updated: slots.map((s, i) => sgdStep(g, cfg, s, grads[i], lr)), gradNorm };
-    // Bias corrections 1 − β1ᵗ and 1 − β2ᵗ are shared by all parameters.
+    // Bias corrections 1 − β1ᵗ and 1 − β2ᵗ are shared by all parameters, and folded into two scalars:
+    // lr·m̂/(√v̂ + ε) = (lr·√c2/c1)·m/(√v + ε·√c2), which saves two full-size ops per parameter.
     const c1 = g.Sub(1, g.Pow(g.scalar(cfg.beta1, t.dtype), t));
-    const c2 = g.Sub(1, g.Pow(g.scalar(cfg.beta2, t.dtype), t));
-    return { updated: slots.map((s, i) => adamStep(g, cfg, s, grads[i], lr, c1, c2)), gradNorm };
+    const sc2 = g.Sqrt(g.Sub(1, g.Pow(g.scalar(cfg.beta2, t.dtype), t)));
+    const lrT = g.Div(g.Mul(lr, sc2), c1);
+    const epsT = g.Mul(sc2, cfg.eps);
+    return { updated: slots.map((s, i) => adamStep(g, cfg, s, grads[i], lr, lrT, epsT)), gradNorm };
   });
 }
 
 /**
  * Adam (Kingma & Ba): m ← β1·m + (1−β1)·g; v ← β2·v + (1−β2)·g²; p ← p − lr·m̂/(√v̂ + ε), m̂ = m/(1−β1ᵗ),
- * v̂ = v/(1−β2ᵗ). AdamW adds the decoupled decay p ← p − lr·λ·p.
+ * v̂ = v/(1−β2ᵗ), computed as p − lrT·m/(√v + epsT). AdamW adds the decoupled decay p ← p − lr·λ·p.
  */
-function adamStep(g: Graph, cfg: OptimizerConfig, s: ParamSlot, grad: Value, lr: Value, c1: Value, c2: Value): UpdatedSlot {
+function adamStep(g: Graph, cfg: OptimizerConfig, s: ParamSlot, grad: Value, lr: Value, lrT: Value, epsT: Value): UpdatedSlot {
   return g.scope(s.name, () => {
     const [m, v] = s.state;
     const m2 = g.Add(g.Mul(m, cfg.beta1), g.Mul(grad, 1 - cfg.beta1));
     const v2 = g.Add(g.Mul(v, cfg.beta2), g.Mul(g.Mul(grad, grad), 1 - cfg.beta2));
-    const mhat = g.Div(m2, c1);
-    const vhat = g.Div(v2, c2);
-    let step = g.Div(mhat, g.Add(g.Sqrt(vhat), cfg.eps));
-    if (cfg.type === 'adamw' && cfg.weightDecay > 0) step = g.Add(step, g.Mul(s.value, cfg.weightDecay));
-    return { value: g.Sub(s.value, g.Mul(step, lr)), state: [m2, v2] };
+    let value = g.Sub(s.value, g.Mul(g.Div(m2, g.Add(g.Sqrt(v2), epsT)), lrT));
+    if (cfg.type === 'adamw' && cfg.weightDecay > 0) value = g.Sub(value, g.Mul(s.value, g.Mul(lr, cfg.weightDecay)));
+    return { value, state: [m2, v2] };
   });
 }
 
