@@ -1,5 +1,5 @@
 /** The demo page's script (bundled by demo/build.mjs). State is exposed on window.__demo for the browser tests. */
-import { Prng } from '../packages/core/src/runtime/prng.js';
+import { Prng } from '@onnxvae/core';
 import {
   createWebRuntime,
   drawImages,
@@ -22,6 +22,10 @@ interface DemoState {
   finetuneDone: boolean;
   /** Where the fine-tuned weights live between steps: 'gpu-buffer' on WebGPU, 'cpu' on WASM. */
   paramLocation?: string;
+  /** True once samples, sliders and interpolation decode with the fine-tuned weights. */
+  tuned?: boolean;
+  /** Mean wall time of a fine-tuning step so far (batch of 50, or 20 for one class). */
+  msPerStep?: number;
   mapReady: boolean;
   decode?: (z: number[], n: number) => Promise<number[]>;
 }
@@ -49,6 +53,16 @@ function shuffled(d: { x: Float32Array; n: number }, D: number): Float32Array {
   const perm = new Prng(7).permutation(d.n);
   const out = new Float32Array(d.x.length);
   for (const [i, src] of perm.entries()) out.set(d.x.subarray(src * D, (src + 1) * D), i * D);
+  return out;
+}
+
+/** The digits of one class, in file order. */
+function pick(d: { x: Float32Array; n: number; labels: number[] }, D: number, label: number): Float32Array {
+  const rows = d.labels.flatMap((l, i) => (l === label ? [i] : []));
+  const out = new Float32Array(rows.length * D);
+  rows.forEach((src, i) => {
+    out.set(d.x.subarray(src * D, (src + 1) * D), i * D);
+  });
   return out;
 }
 
@@ -87,7 +101,7 @@ async function main(): Promise<void> {
     const s = await model.sampler.sample(16, { temperature: t, prng });
     state.sampleZ = Array.from(s.z);
     state.samplePixels = Array.from(s.x);
-    drawImages($('samples'), s.x, 16, h, w, 8, 3);
+    drawImages($<HTMLCanvasElement>('samples'), s.x, 16, h, w, 8, 3);
   };
   await resample();
   $('resample').onclick = () => resample().catch(fail);
@@ -96,7 +110,7 @@ async function main(): Promise<void> {
   // Latent sliders for the first dims.
   const z = new Float32Array(L);
   const dims = Math.min(L, 8);
-  const redraw = async () => drawImages($('slider-out'), await model.sampler.decode(z, 1), 1, h, w, 1, 6);
+  const redraw = async () => drawImages($<HTMLCanvasElement>('slider-out'), await model.sampler.decode(z, 1), 1, h, w, 1, 6);
   for (let i = 0; i < dims; i++) {
     const lab = document.createElement('label');
     lab.textContent = `z[${i}] `;
@@ -126,7 +140,7 @@ async function main(): Promise<void> {
     two.set(digits.x.subarray(b * D, (b + 1) * D), D);
     const { mu } = await model.sampler.encode(two, 2);
     const r = await model.sampler.interpolate(mu.slice(0, L), mu.slice(L, 2 * L), 10, 'slerp');
-    drawImages($('interpolation'), r.x, 10, h, w, 10, 3);
+    drawImages($<HTMLCanvasElement>('interpolation'), r.x, 10, h, w, 10, 3);
   };
   await interp();
   $('interp').onclick = () => interp().catch(fail);
@@ -144,7 +158,7 @@ async function main(): Promise<void> {
       }
     }
     const [h2, w2] = m2.imageSize;
-    drawImages($('map'), await m2.sampler.decode(grid, G * G), G * G, h2, w2, G, 1);
+    drawImages($<HTMLCanvasElement>('map'), await m2.sampler.decode(grid, G * G), G * G, h2, w2, G, 1);
     state.mapReady = true;
   } catch (e) {
     $('map-note').textContent = `No 2-D map: ${(e as Error).message}`;
@@ -156,18 +170,30 @@ async function main(): Promise<void> {
     try {
       $('ft-status').textContent = 'loading train_step.onnx and the checkpoint…';
       tuner ??= await model.fineTuner({ lr: 1e-3 });
-      const mixed = shuffled(digits, D);
-      const B = 50;
+      // All 200 digits in mixed batches of 50, or the 20 digits of one class as one batch.
+      const only = ($('ft-digits') as HTMLSelectElement).value;
+      const pool = only === 'all' ? shuffled(digits, D) : pick(digits, D, Number(only));
+      const poolN = pool.length / D;
+      const B = Math.min(50, poolN);
+      const t0 = performance.now();
       for (let s = 0; s < 20; s++) {
-        const k = (s * B) % digits.n;
-        const m = await tuner.step(mixed.slice(k * D, (k + B) * D), B);
+        const k = (s * B) % poolN;
+        const m = await tuner.step(pool.slice(k * D, (k + B) * D), B);
+        state.msPerStep = (performance.now() - t0) / (s + 1);
         state.losses.push(m.loss);
         drawLossCurve($('loss') as HTMLCanvasElement, state.losses, 'loss (nats)');
-        $('ft-status').textContent = `step ${s + 1}/20 on ${tuner.provider}: loss ${m.loss.toFixed(2)}`;
+        $('ft-status').textContent =
+          `step ${s + 1}/20 on ${tuner.provider}: loss ${m.loss.toFixed(2)}, ${state.msPerStep.toFixed(0)} ms/step`;
       }
       state.paramLocation = Object.values(tuner.trainer.parameterTensors)[0]?.location;
-      state.finetuneDone = true;
+      // From now on decode with the fine-tuned weights: decoder.onnx and encoder.onnx are rebuilt from a snapshot.
+      await model.useParams((await tuner.trainer.snapshot()).params);
+      state.tuned = true;
       await resample();
+      await redraw();
+      await interp();
+      $('ft-status').textContent += ' — samples, sliders and interpolation now use the fine-tuned weights';
+      state.finetuneDone = true;
     } catch (e) {
       fail(e);
     }

@@ -8,7 +8,20 @@
  * const { x } = await model.sampler.sample(16, { temperature: 0.8 });
  * drawImages(canvas, x, 16, 28, 28, 4);
  */
-import { type LoadedBundle, type Manifest, Sampler, type StepMetrics, samplerLatent, Trainer } from '@onnxvae/core';
+
+import {
+  buildDecoder,
+  buildEncoder,
+  type LoadedBundle,
+  type Manifest,
+  Sampler,
+  type StepMetrics,
+  samplerLatent,
+  serializeModel,
+  type TensorData,
+  Trainer,
+} from '@onnxvae/core';
+import type { InferenceSession } from 'onnxruntime-web';
 import { fetchBundle, fetchManifest, fetchVerified, ModelLoadError, type ProgressCallback } from './load.js';
 import type { WebRuntime } from './session.js';
 
@@ -17,8 +30,40 @@ export class WebModel {
     readonly runtime: WebRuntime,
     readonly baseUrl: string,
     readonly manifest: Manifest,
-    readonly sampler: Sampler,
+    private current: Sampler,
+    private sessions: InferenceSession[],
   ) {}
+
+  /** The Sampler over the model's current weights (the bundle's, or fine-tuned ones after `useParams`). */
+  get sampler(): Sampler {
+    return this.current;
+  }
+
+  private static async openSampler(runtime: WebRuntime, manifest: Manifest, dec: Uint8Array, enc: Uint8Array, where: string) {
+    const cfg = manifest.config;
+    const sessions = [await runtime.createSession(dec, `${where}/decoder.onnx`), await runtime.createSession(enc, `${where}/encoder.onnx`)];
+    const sampler = new Sampler(runtime.ort, sessions[0], sessions[1], {
+      ...samplerLatent(cfg),
+      outputSize: cfg.inputShape.reduce((a, b) => a * b, 1),
+      dtype: cfg.dtype,
+    });
+    return { sampler, sessions };
+  }
+
+  /**
+   * Decodes and encodes with other weights from now on (e.g. `(await tuner.trainer.snapshot()).params` after
+   * fine-tuning): decoder.onnx and encoder.onnx are rebuilt in the page with those weights embedded.
+   */
+  async useParams(params: Record<string, TensorData>): Promise<void> {
+    const cfg = this.manifest.config;
+    for (const e of this.manifest.params) if (!params[e.name]) throw new Error(`useParams: parameter '${e.name}' is missing`);
+    const dec = serializeModel(buildDecoder(cfg, params));
+    const enc = serializeModel(buildEncoder(cfg, params));
+    const next = await WebModel.openSampler(this.runtime, this.manifest, dec, enc, `${this.baseUrl} (rebuilt)`);
+    const old = this.sessions;
+    [this.current, this.sessions] = [next.sampler, next.sessions];
+    for (const s of old) await s.release();
+  }
 
   /** Latent size of the model (what z must have per example). */
   get latent(): number {
@@ -38,14 +83,8 @@ export class WebModel {
     const manifest = await fetchManifest(baseUrl);
     const dec = await fetchVerified(baseUrl, manifest, 'decoder.onnx', opts.onProgress);
     const enc = await fetchVerified(baseUrl, manifest, 'encoder.onnx', opts.onProgress);
-    const cfg = manifest.config;
-    const sampler = new Sampler(
-      runtime.ort,
-      await runtime.createSession(dec, `${baseUrl}/decoder.onnx`),
-      await runtime.createSession(enc, `${baseUrl}/encoder.onnx`),
-      { ...samplerLatent(cfg), outputSize: cfg.inputShape.reduce((a, b) => a * b, 1), dtype: cfg.dtype },
-    );
-    return new WebModel(runtime, baseUrl, manifest, sampler);
+    const { sampler, sessions } = await WebModel.openSampler(runtime, manifest, dec, enc, baseUrl);
+    return new WebModel(runtime, baseUrl, manifest, sampler, sessions);
   }
 
   /** Prepares fine-tuning: fetches train_step.onnx and the checkpoint (verified) and opens a Trainer. */

@@ -17,11 +17,15 @@ export async function createWebRuntime(opts: { prefer?: WebProvider | 'auto' } =
   let provider: WebProvider = 'wasm';
   const want = opts.prefer ?? 'auto';
   if (want !== 'wasm') {
-    const gpu = (globalThis.navigator as (Navigator & { gpu?: { requestAdapter(): Promise<unknown> } }) | undefined)?.gpu;
+    type Adapter = { info?: { vendor?: string; architecture?: string } };
+    const gpu = (globalThis.navigator as (Navigator & { gpu?: { requestAdapter(): Promise<Adapter | null> } }) | undefined)?.gpu;
     const adapter = gpu ? await gpu.requestAdapter().catch(() => null) : null;
     if (adapter) {
       provider = 'webgpu';
-      notes.push('webgpu: adapter found');
+      const name = [adapter.info?.vendor, adapter.info?.architecture].filter((s) => s).join(' ') || 'unnamed';
+      // SwiftShader (Chromium's CPU Vulkan) and Mesa's llvmpipe/lavapipe run WebGPU on the CPU: correct but slow.
+      const soft = /swiftshader|llvmpipe|lavapipe/i.test(name) ? ', a software adapter: correct but slow' : '';
+      notes.push(`webgpu: adapter found (${name}${soft})`);
     } else {
       const why = gpu ? 'navigator.gpu gave no adapter' : 'this browser has no navigator.gpu';
       if (want === 'webgpu') throw new Error(`WebGPU is not available: ${why}`);
