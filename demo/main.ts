@@ -9,26 +9,7 @@ import {
   type WebProvider,
   type WebRuntime,
 } from '../packages/web/src/index.js';
-
-interface DemoState {
-  ready: boolean;
-  error?: string;
-  provider?: string;
-  notes?: string[];
-  latent?: number;
-  sampleZ?: number[];
-  samplePixels?: number[];
-  losses: number[];
-  finetuneDone: boolean;
-  /** Where the fine-tuned weights live between steps: 'gpu-buffer' on WebGPU, 'cpu' on WASM. */
-  paramLocation?: string;
-  /** True once samples, sliders and interpolation decode with the fine-tuned weights. */
-  tuned?: boolean;
-  /** Mean wall time of a fine-tuning step so far (batch of 50, or 20 for one class). */
-  msPerStep?: number;
-  mapReady: boolean;
-  decode?: (z: number[], n: number) => Promise<number[]>;
-}
+import type { DemoState } from './state.js';
 
 const state: DemoState = { ready: false, losses: [], finetuneDone: false, mapReady: false };
 (window as unknown as { __demo: DemoState }).__demo = state;

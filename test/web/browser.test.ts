@@ -15,6 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildDemo } from '../../demo/build.mjs';
 // @ts-expect-error: plain .mjs helpers without type declarations
 import { startServer } from '../../demo/serve.mjs';
+import type { DemoState } from '../../demo/state.js';
 import { decodePng } from './png-decode.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -33,22 +34,7 @@ const BASE_FLAGS = [
 ];
 const WEBGPU_FLAGS = ['--enable-unsafe-webgpu', '--enable-features=Vulkan', '--use-angle=swiftshader', '--use-vulkan=swiftshader'];
 
-interface Demo {
-  ready: boolean;
-  error?: string;
-  provider?: string;
-  notes?: string[];
-  latent?: number;
-  sampleZ?: number[];
-  samplePixels?: number[];
-  losses: number[];
-  finetuneDone: boolean;
-  paramLocation?: string;
-  tuned?: boolean;
-  msPerStep?: number;
-  mapReady: boolean;
-  decode?: (z: number[], n: number) => Promise<number[]>;
-}
+type Demo = DemoState;
 declare global {
   interface Window {
     __demo: Demo;

@@ -8,6 +8,7 @@ import type { Manifest } from '../artifacts/bundle.js';
 import type { TensorData } from '../ir/tensor.js';
 import { oneHot } from '../models/conditional.js';
 import { fillLatentNoise, latentWidth } from '../models/discrete.js';
+import { RunningLogMeanExp } from './log-mean-exp.js';
 import { Prng } from './prng.js';
 import type { OrtModule } from './session.js';
 
@@ -84,9 +85,7 @@ export class Evaluator {
         const labels = Array.from({ length: b }, (_, i) => (opts.y as ArrayLike<number>)[start + i]);
         yFeed.y = new this.ort.Tensor(dt, oneHot(labels, classes, dt) as Float32Array, [b, classes]);
       }
-      // Running log-sum-exp of the log-weights per example: (max, Σ exp(lw − max)).
-      const mx = new Float64Array(b).fill(Number.NEGATIVE_INFINITY);
-      const acc = new Float64Array(b);
+      const lme = new RunningLogMeanExp(b);
       let used = 0;
       let chunks = 0;
       while (used < k) {
@@ -108,13 +107,7 @@ export class Evaluator {
           elbo[start + i] += el[i];
           rec[start + i] += re[i];
           kl[start + i] = kk[i];
-          for (let s = 0; s < take; s++) {
-            const v = lw[s * b + i];
-            if (v > mx[i]) {
-              acc[i] = acc[i] * Math.exp(mx[i] - v) + 1;
-              mx[i] = v;
-            } else acc[i] += Math.exp(v - mx[i]);
-          }
+          for (let s = 0; s < take; s++) lme.add(i, lw[s * b + i]);
         }
         used += take;
         chunks += 1;
@@ -124,7 +117,7 @@ export class Evaluator {
       for (let i = 0; i < b; i++) {
         elbo[start + i] /= chunks;
         rec[start + i] /= chunks;
-        iwae[start + i] = mx[i] + Math.log(acc[i]) - Math.log(k);
+        iwae[start + i] = lme.value(i, k);
       }
     }
     const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);

@@ -18,6 +18,7 @@ import type { VaeConfig } from '../models/config.js';
 import { updatedName } from '../models/graphs.js';
 import { buildPosteriorEval, buildRefineStep, perDatapointStateNames, Q_LOGVAR, Q_MU, REFINE_OPTIMIZER } from '../models/per-datapoint.js';
 import type { OptimizerConfig } from '../optim/optimizer.js';
+import { RunningLogMeanExp } from './log-mean-exp.js';
 import { Prng } from './prng.js';
 import type { OrtModule, SessionFactory } from './session.js';
 
@@ -229,9 +230,8 @@ export class Refiner {
         [Q_MU]: this.tensor(q.mu.subarray(start * L, (start + b) * L), [b, L]),
         [Q_LOGVAR]: this.tensor(q.logvar.subarray(start * L, (start + b) * L), [b, L]),
       };
-      // Running log-sum-exp of the log-weights (max, Σ exp(lw − max)) and running moments of log p(x|z).
-      const mx = new Float64Array(b).fill(Number.NEGATIVE_INFINITY);
-      const acc = new Float64Array(b);
+      // Running log-mean-exp of the log-weights and running moments of log p(x|z).
+      const lme = new RunningLogMeanExp(b);
       const s1 = new Float64Array(b);
       const s2 = new Float64Array(b);
       const kl = new Float64Array(b);
@@ -247,11 +247,7 @@ export class Refiner {
         for (let i = 0; i < b; i++) {
           kl[i] = kk[i];
           for (let s = 0; s < take; s++) {
-            const v = lw[s * b + i];
-            if (v > mx[i]) {
-              acc[i] = acc[i] * Math.exp(mx[i] - v) + 1;
-              mx[i] = v;
-            } else acc[i] += Math.exp(v - mx[i]);
+            lme.add(i, lw[s * b + i]);
             s1[i] += lp[s * b + i];
             s2[i] += lp[s * b + i] ** 2;
           }
@@ -262,7 +258,7 @@ export class Refiner {
         const m = s1[i] / k;
         elbo[start + i] = m - kl[i];
         elboStdErr[start + i] = Math.sqrt(Math.max(0, (s2[i] - k * m * m) / (k - 1)) / k);
-        iwae[start + i] = mx[i] + Math.log(acc[i]) - Math.log(k);
+        iwae[start + i] = lme.value(i, k);
       }
       opts.onProgress?.(start + b, n);
     }
