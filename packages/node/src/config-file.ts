@@ -8,7 +8,7 @@
  * const partial = readConfigFile('model.json');
  */
 import { readFileSync } from 'node:fs';
-import { REFERENCE_VAE, type VaeConfig } from '@onnxvae/core';
+import { parseUntrustedJson, REFERENCE_VAE, type VaeConfig } from '@onnxvae/core';
 
 export class ConfigFileError extends Error {
   override name = 'ConfigFileError';
@@ -36,6 +36,15 @@ const NESTED_OPTIONAL: Readonly<Record<string, Record<string, Kind>>> = {
   likelihood: { variance: 'string', sigma: 'number' },
 };
 
+/** Largest config file read: a complete config is under 1 kB, so anything near a megabyte is not one. */
+const MAX_CONFIG_BYTES = 1024 * 1024;
+
+/** A value quoted in a message, cut short (a hostile file can hold a megabyte-long array). */
+const brief = (v: unknown): string => {
+  const t = JSON.stringify(v) ?? String(v);
+  return t.length > 100 ? `${t.slice(0, 100)}…` : t;
+};
+
 const kind = (v: unknown): string => (v === null ? 'null' : Array.isArray(v) ? 'array' : typeof v);
 
 /** The kind of each field of a reference value (its own fields, recursively), plus `extra`. */
@@ -55,16 +64,20 @@ function check(value: unknown, want: Kind, at: string, source: string): void {
     const known = Object.keys(want);
     for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
       const path = at ? `${at}.${k}` : k;
-      if (!(k in want)) throw new ConfigFileError(`${source}: unknown field '${path}' (known fields: ${known.join(', ')})`);
+      if (!Object.hasOwn(want, k)) {
+        throw new ConfigFileError(
+          `${source}: unknown field '${path.length > 100 ? `${path.slice(0, 100)}…` : path}' (known fields: ${known.join(', ')})`,
+        );
+      }
       check(v, want[k], path, source);
     }
     return;
   }
   if (kind(value) !== want) {
-    throw new ConfigFileError(`${source}: '${at}' must be a${want === 'array' ? 'n' : ''} ${want}, got ${JSON.stringify(value)}`);
+    throw new ConfigFileError(`${source}: '${at}' must be a${want === 'array' ? 'n' : ''} ${want}, got ${brief(value)}`);
   }
   if (want === 'array' && !(value as unknown[]).every((e) => typeof e === 'number')) {
-    throw new ConfigFileError(`${source}: '${at}' must be an array of numbers, got ${JSON.stringify(value)}`);
+    throw new ConfigFileError(`${source}: '${at}' must be an array of numbers, got ${brief(value)}`);
   }
 }
 
@@ -82,11 +95,12 @@ export function readConfigFile(path: string): Partial<VaeConfig> {
   } catch (e) {
     throw new ConfigFileError(`config file ${path}: cannot read (${(e as NodeJS.ErrnoException).code ?? (e as Error).message})`);
   }
-  let value: unknown;
-  try {
-    value = JSON.parse(text);
-  } catch (e) {
-    throw new ConfigFileError(`config file ${path}: not valid JSON (${(e as Error).message})`);
+  if (text.length > MAX_CONFIG_BYTES) {
+    throw new ConfigFileError(`config file ${path}: ${text.length} characters, more than the ${MAX_CONFIG_BYTES} a model config may have`);
   }
+  // Deep nesting and repeated fields ({"latent": 2, "latent": 3}) are refused before parsing.
+  const value = parseUntrustedJson(text, (why) => {
+    throw new ConfigFileError(`config file ${path}: ${why}`);
+  });
   return parseConfigJson(value, `config file ${path}`);
 }

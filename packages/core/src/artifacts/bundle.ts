@@ -5,64 +5,25 @@
 import { serializeModel } from '../ir/serialize.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
 import { resolveConfig, type VaeConfig } from '../models/config.js';
-import {
-  buildDecoder,
-  buildEncoder,
-  buildEval,
-  buildTrainStep,
-  type GraphSignature,
-  optimizerStateSpecs,
-  parameterSpecs,
-  signature,
-} from '../models/graphs.js';
+import { buildDecoder, buildEncoder, buildEval, buildTrainStep, optimizerStateSpecs, parameterSpecs, signature } from '../models/graphs.js';
 import { initParams } from '../nn/params.js';
-import { Prng, type PrngState } from '../runtime/prng.js';
+import { Prng } from '../runtime/prng.js';
+import {
+  BUNDLE_FILES,
+  BUNDLE_FORMAT,
+  BUNDLE_FORMAT_VERSION,
+  BundleError,
+  type BundleFile,
+  type Manifest,
+  parseManifest,
+  type TensorEntry,
+  type TrainingState,
+} from './manifest.js';
 import { decodeSafetensors, encodeSafetensors, type SafetensorsTensor } from './safetensors.js';
 import { sha256Hex } from './sha256.js';
 
-export const BUNDLE_FORMAT = 'onnxvae-bundle';
-export const BUNDLE_FORMAT_VERSION = 1;
-export const BUNDLE_FILES = ['train_step.onnx', 'eval.onnx', 'encoder.onnx', 'decoder.onnx', 'checkpoint.safetensors'] as const;
-export type BundleFile = (typeof BUNDLE_FILES)[number];
-
-export interface TrainingState {
-  /** Optimizer steps taken so far. */
-  step: number;
-  /** Epochs completed. */
-  epoch: number;
-  seed: number;
-  /** State of the PRNG that draws eps (and shuffles), so a resumed run continues the same stream. */
-  prngState: PrngState;
-  batchSize?: number;
-  lr?: number;
-  /** The data the run trained on, so a resume on other data is refused. */
-  data?: { source: string; testSource?: string; limit?: number; binarize: boolean; examples: number };
-}
-
-export interface TensorEntry {
-  name: string;
-  dtype: string;
-  shape: number[];
-}
-
-export interface Manifest {
-  format: typeof BUNDLE_FORMAT;
-  formatVersion: number;
-  createdBy: string;
-  opset: number;
-  config: VaeConfig;
-  params: TensorEntry[];
-  optimizerState: (TensorEntry & { param: string })[];
-  files: Record<string, { sha256: string; bytes: number }>;
-  graphs: Record<'train_step' | 'eval' | 'encoder' | 'decoder', GraphSignature & { file: string }>;
-  /** Optimizer steps per train_step run (ONNX Loop); 1 = a plain step. */
-  fusedSteps: number;
-  /** Sample count the eval graph takes (a name when it is free). */
-  evalSamples: number | string;
-  training: TrainingState;
-  /** One object per epoch (or evaluation) so far. */
-  metrics: Record<string, number>[];
-}
+export { MAX_JSON_DEPTH, parseUntrustedJson } from './json.js';
+export * from './manifest.js';
 
 /** Parameters, optimizer state and bookkeeping: everything a checkpoint restores. */
 export interface ModelState {
@@ -148,58 +109,6 @@ export async function createBundle(config: VaeConfig, st: ModelState, opts: Bund
   return { manifest, files };
 }
 
-export class BundleError extends Error {
-  override name = 'BundleError';
-}
-
-/** Checks a manifest read from disk or the network (untrusted JSON) and returns it typed. */
-export function parseManifest(text: string, source = 'manifest.json'): Manifest {
-  let m: unknown;
-  try {
-    m = JSON.parse(text);
-  } catch (e) {
-    throw new BundleError(`${source}: not valid JSON (${(e as Error).message})`);
-  }
-  const bad = (why: string): never => {
-    throw new BundleError(`${source}: ${why}`);
-  };
-  if (typeof m !== 'object' || m === null) return bad('must be a JSON object');
-  const o = m as Record<string, unknown>;
-  if (o.format !== BUNDLE_FORMAT) bad(`format is ${JSON.stringify(o.format)}, expected "${BUNDLE_FORMAT}"`);
-  if (o.formatVersion !== BUNDLE_FORMAT_VERSION) {
-    bad(`format version ${JSON.stringify(o.formatVersion)} is not supported (this reader knows version ${BUNDLE_FORMAT_VERSION})`);
-  }
-  try {
-    resolveConfig(o.config as VaeConfig);
-  } catch (e) {
-    bad((e as Error).message);
-  }
-  const isEntryList = (v: unknown) =>
-    Array.isArray(v) &&
-    v.every(
-      (e) =>
-        typeof e === 'object' &&
-        e !== null &&
-        typeof e.name === 'string' &&
-        typeof e.dtype === 'string' &&
-        Array.isArray(e.shape) &&
-        e.shape.every((d: unknown) => Number.isInteger(d) && (d as number) >= 0),
-    );
-  if (!isEntryList(o.params)) bad('params must be a list of {name, dtype, shape}');
-  if (!isEntryList(o.optimizerState)) bad('optimizerState must be a list of {name, dtype, shape, param}');
-  if (typeof o.files !== 'object' || o.files === null) bad('files is missing');
-  for (const f of BUNDLE_FILES) {
-    const e = (o.files as Record<string, { sha256?: unknown; bytes?: unknown }>)[f];
-    if (!e || typeof e.sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(e.sha256) || !Number.isInteger(e.bytes))
-      bad(`files['${f}'] must have a sha256 (64 hex digits) and a byte count`);
-  }
-  const t = o.training as Record<string, unknown> | undefined;
-  if (!t || !Number.isInteger(t.step) || !Number.isInteger(t.epoch) || !Number.isFinite(t.seed))
-    bad('training must have integer step, epoch and a seed');
-  if (!Array.isArray(o.metrics)) bad('metrics must be a list');
-  return m as Manifest;
-}
-
 /** Verifies one file's size and sha256 against the manifest. */
 export async function verifyFile(manifest: Manifest, name: string, bytes: Uint8Array): Promise<void> {
   const e = manifest.files[name];
@@ -232,21 +141,32 @@ export async function loadBundle(read: (file: string) => Promise<Uint8Array>, so
     }
     files[f] = bytes;
   }
-  const ck = decodeSafetensors(files['checkpoint.safetensors'], `${source}/checkpoint.safetensors`);
+  const ckName = `${source}/checkpoint.safetensors`;
+  let ck: ReturnType<typeof decodeSafetensors>;
+  try {
+    ck = decodeSafetensors(files['checkpoint.safetensors'], ckName);
+  } catch (e) {
+    throw new BundleError((e as Error).message, { cause: e });
+  }
   const take = (entries: TensorEntry[], what: string) => {
     const out: Record<string, TensorData> = {};
     for (const e of entries) {
-      const t = ck.tensors[e.name];
-      if (!t) throw new BundleError(`${source}/checkpoint.safetensors: ${what} '${e.name}' is missing`);
+      const t = Object.hasOwn(ck.tensors, e.name) ? ck.tensors[e.name] : undefined;
+      if (!t) throw new BundleError(`${ckName}: ${what} '${e.name}' is missing`);
       if (t.dtype !== e.dtype || t.shape.join(',') !== e.shape.join(',')) {
-        throw new BundleError(
-          `${source}/checkpoint.safetensors: '${e.name}' is ${t.dtype}[${t.shape}], the manifest says ${e.dtype}[${e.shape}]`,
-        );
+        throw new BundleError(`${ckName}: '${e.name}' is ${t.dtype}[${t.shape}], the manifest says ${e.dtype}[${e.shape}]`);
       }
       out[e.name] = tensorData(t.dtype as TensorData['dtype'], t.shape, t.data);
     }
     return out;
   };
+  // Every tensor the checkpoint holds must be one the manifest (and so the config) names: nothing is ignored.
+  const listed = new Set([...manifest.params, ...manifest.optimizerState].map((e) => e.name));
+  for (const name of Object.keys(ck.tensors)) {
+    if (!listed.has(name)) {
+      throw new BundleError(`${ckName}: tensor ${JSON.stringify(name.slice(0, 100))} is not in the manifest (a file from another model?)`);
+    }
+  }
   const params = take(manifest.params, 'parameter');
   const optState = take(manifest.optimizerState, 'optimizer state');
   if (ck.metadata.step !== undefined && Number(ck.metadata.step) !== manifest.training.step) {

@@ -12,6 +12,13 @@
  * const { tensors, metadata } = decodeSafetensors(bytes, 'run/checkpoint.safetensors');
  */
 
+import { parseUntrustedJson } from './json.js';
+
+/** A safetensors file that cannot be read; the message names the file and, where one is at fault, the tensor. */
+export class SafetensorsError extends Error {
+  override name = 'SafetensorsError';
+}
+
 export type SafetensorsDType = 'float32' | 'float64' | 'int64' | 'int32' | 'uint8' | 'bool';
 
 /** One tensor; `bool` is stored one byte per element (0 or 1) in a Uint8Array. */
@@ -202,7 +209,12 @@ interface Entry {
  */
 export function decodeSafetensors(bytes: Uint8Array, source = 'checkpoint'): SafetensorsFile {
   const fail: (msg: string) => never = (msg) => {
-    throw new Error(`${source}: ${msg}`);
+    throw new SafetensorsError(`${source}: ${msg}`);
+  };
+  // Values quoted in messages are cut short: a hostile header can hold a shape of a million numbers.
+  const brief = (v: unknown): string => {
+    const t = JSON.stringify(v) ?? String(v);
+    return t.length > 100 ? `${t.slice(0, 100)}…` : t;
   };
   if (bytes.length < 8) {
     fail(`file is ${bytes.length} bytes, too short for the 8-byte header length; the file is truncated or not safetensors`);
@@ -223,12 +235,8 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'checkpoint'): Saf
   } catch {
     fail('header is not valid UTF-8');
   }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch (e) {
-    fail(`header is not valid JSON (${e instanceof Error ? e.message : String(e)})`);
-  }
+  // Nesting and repeated tensor names are refused before parsing (JSON.parse keeps only the last of two "w" keys).
+  const parsed = parseUntrustedJson(text, (why) => fail(`header: ${why}`));
   if (!isPlainObject(parsed)) fail('header must be a JSON object');
 
   const metadata: Record<string, string> = {};
@@ -237,35 +245,33 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'checkpoint'): Saf
     if (name === METADATA_KEY) {
       if (!isPlainObject(value)) fail(`"${METADATA_KEY}" must be an object of strings`);
       for (const [k, v] of Object.entries(value as Record<string, unknown>)) {
-        if (typeof v !== 'string') fail(`"${METADATA_KEY}" value for key "${k}" must be a string, got ${JSON.stringify(v)}`);
+        if (typeof v !== 'string') fail(`"${METADATA_KEY}" value for key ${brief(k)} must be a string, got ${brief(v)}`);
         Object.defineProperty(metadata, k, { value: v, enumerable: true, writable: true, configurable: true });
       }
       continue;
     }
-    const where = `tensor "${name}"`;
+    const where = `tensor ${brief(name)}`;
     if (!isPlainObject(value)) fail(`${where}: header entry must be an object`);
     const tag = value.dtype;
     const dtype = typeof tag === 'string' ? FROM_TAG.get(tag) : undefined;
     if (dtype === undefined) {
-      fail(`${where}: unsupported dtype ${JSON.stringify(tag)}; supported are ${[...FROM_TAG.keys()].join(', ')}`);
+      fail(`${where}: unsupported dtype ${brief(tag)}; supported are ${[...FROM_TAG.keys()].join(', ')}`);
     }
     const shape = value.shape;
-    if (!isValidShape(shape)) fail(`${where}: invalid shape ${JSON.stringify(shape)}; expected an array of non-negative integers`);
+    if (!isValidShape(shape)) fail(`${where}: invalid shape ${brief(shape)}; expected an array of non-negative integers`);
     const offsets = value.data_offsets;
     if (
       !Array.isArray(offsets) ||
       offsets.length !== 2 ||
       !offsets.every((o) => typeof o === 'number' && Number.isSafeInteger(o) && o >= 0)
     ) {
-      fail(`${where}: invalid data_offsets ${JSON.stringify(offsets)}; expected [begin, end] non-negative integers`);
+      fail(`${where}: invalid data_offsets ${brief(offsets)}; expected [begin, end] non-negative integers`);
     }
     const [begin, end] = offsets as [number, number];
     if (end < begin) fail(`${where}: data_offsets [${begin}, ${end}] end before they begin`);
     const expected = elementCount(shape) * DTYPES[dtype].itemSize;
     if (end - begin !== expected) {
-      fail(
-        `${where}: shape [${shape.join(', ')}] of ${tag} needs ${expected} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`,
-      );
+      fail(`${where}: shape ${brief(shape)} of ${tag} needs ${expected} bytes but data_offsets [${begin}, ${end}] span ${end - begin}`);
     }
     entries.push({ name, dtype, shape, begin, end });
   }
@@ -274,7 +280,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'checkpoint'): Saf
   const dataLen = bytes.length - dataStart;
   for (const e of entries) {
     if (e.end > dataLen) {
-      fail(`tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] run past the ${dataLen}-byte data buffer; the file is truncated`);
+      fail(`tensor ${brief(e.name)}: data_offsets [${e.begin}, ${e.end}] run past the ${dataLen}-byte data buffer; the file is truncated`);
     }
   }
   // The tensors must tile the buffer exactly: sorted by offset, each begins where the previous ended.
@@ -283,10 +289,12 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'checkpoint'): Saf
   let prev: Entry | undefined;
   for (const e of byOffset) {
     if (e.begin < cursor) {
-      fail(`tensor "${e.name}": data_offsets [${e.begin}, ${e.end}] overlap tensor "${prev?.name}" at [${prev?.begin}, ${prev?.end}]`);
+      fail(
+        `tensor ${brief(e.name)}: data_offsets [${e.begin}, ${e.end}] overlap tensor ${brief(prev?.name)} at [${prev?.begin}, ${prev?.end}]`,
+      );
     }
     if (e.begin > cursor) {
-      fail(`tensor "${e.name}": data_offsets begin at ${e.begin} but the previous tensor ends at ${cursor}; the buffer has a gap`);
+      fail(`tensor ${brief(e.name)}: data_offsets begin at ${e.begin} but the previous tensor ends at ${cursor}; the buffer has a gap`);
     }
     cursor = e.end;
     prev = e;
@@ -318,7 +326,7 @@ export function decodeSafetensors(bytes: Uint8Array, source = 'checkpoint'): Saf
         break;
       case 'bool': {
         const bad = raw.findIndex((v) => v > 1);
-        if (bad >= 0) fail(`tensor "${e.name}": BOOL element ${bad} has byte value ${raw[bad]}; expected 0 or 1`);
+        if (bad >= 0) fail(`tensor ${brief(e.name)}: BOOL element ${bad} has byte value ${raw[bad]}; expected 0 or 1`);
         tensors.push([e.name, { dtype: 'bool', shape: e.shape, data: raw }]);
         break;
       }

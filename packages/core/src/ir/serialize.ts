@@ -149,31 +149,47 @@ export interface ParsedModel {
   metadata: Record<string, string>;
 }
 
+/** An .onnx file that cannot be read: the message names the file (and the node or tensor at fault). */
+export class ModelParseError extends Error {
+  override name = 'ModelParseError';
+}
+
 /**
  * Reads an .onnx file (made here or elsewhere, e.g. by PyTorch's exporter) back into a Graph, running every
- * node's shape rule. `source` names the file in errors.
+ * node's shape rule. `source` names the file in errors, which are all ModelParseError.
  */
 export function parseModel(bytes: Uint8Array, source = 'model'): ParsedModel {
+  try {
+    return readModel(bytes, source);
+  } catch (e) {
+    if (e instanceof ModelParseError) throw e;
+    // Every error names the file; a malformed model that slips past the checks (a TypeError deep in a shape rule,
+    // a stack overflow from subgraphs nested thousands deep) still fails as a ModelParseError.
+    const msg = e instanceof Error ? e.message : String(e);
+    const why = e instanceof RangeError && /call stack/i.test(msg) ? 'subgraphs are nested too deeply' : msg;
+    const text = msg.startsWith(`${source}:`)
+      ? msg
+      : `${source}: ${e instanceof TypeError || e instanceof RangeError ? `malformed ONNX model (${why})` : msg}`;
+    throw new ModelParseError(text, { cause: e });
+  }
+}
+
+function readModel(bytes: Uint8Array, source: string): ParsedModel {
   if (bytes.length === 0) throw new Error(`${source}: the file is empty, not an ONNX model`);
   let model: onnxProto.onnx.ModelProto;
   try {
     model = onnx.ModelProto.decode(bytes);
   } catch (e) {
-    throw new Error(`${source}: not a valid ONNX model (truncated or corrupt protobuf: ${(e as Error).message})`);
+    const msg = (e as Error).message;
+    const why = e instanceof RangeError && /call stack/i.test(msg) ? 'messages nested too deeply' : msg;
+    throw new Error(`${source}: not a valid ONNX model (truncated or corrupt protobuf: ${why})`);
   }
   if (!model.graph) throw new Error(`${source}: not a valid ONNX model (no graph; truncated or not an .onnx file)`);
   const opset = num((model.opsetImport ?? []).find((o) => !o.domain || o.domain === 'ai.onnx')?.version as LongLike | undefined);
   if (!opset) throw new Error(`${source}: the model declares no ai.onnx opset`);
   const graph = new Graph(model.graph.name || 'main');
   graph.opset = opset;
-  try {
-    readGraph(graph, model.graph, source, new Map());
-  } catch (e) {
-    // Every error names the file; a malformed model that slips past the checks below still fails as a plain Error.
-    const msg = e instanceof Error ? e.message : String(e);
-    if (e instanceof Error && e.constructor === Error && msg.startsWith(`${source}:`)) throw e;
-    throw new Error(`${source}: ${e instanceof TypeError || e instanceof RangeError ? `malformed ONNX model (${msg})` : msg}`);
-  }
+  readGraph(graph, model.graph, source, new Map());
   const metadata: Record<string, string> = {};
   for (const p of model.metadataProps ?? []) metadata[p.key ?? ''] = p.value ?? '';
   return { graph, opset, producerName: model.producerName ?? '', metadata };

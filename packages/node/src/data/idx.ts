@@ -7,7 +7,9 @@
  */
 import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { copyBytes, readDataBytes } from './read-bytes.js';
+import { copyBytes, IdxError, readDataBytes } from './read-bytes.js';
+
+export { IdxError };
 
 export type IdxTensor =
   | { dtype: 'uint8'; shape: number[]; data: Uint8Array }
@@ -38,23 +40,38 @@ function product(shape: readonly number[]): number {
   return n;
 }
 
+/**
+ * The file size an IDX header implies (header plus data), or undefined when `head` does not begin with a complete
+ * IDX header. Lets a gzipped file be decompressed no further than that.
+ */
+export function idxByteLength(head: Uint8Array): number | undefined {
+  if (head.length < 4 || head[0] !== 0 || head[1] !== 0) return undefined;
+  const dtype = FROM_CODE.get(head[2]);
+  const headerBytes = 4 + 4 * head[3];
+  if (dtype === undefined || head.length < headerBytes) return undefined;
+  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
+  let n = 1;
+  for (let i = 0; i < head[3]; i++) n *= view.getUint32(4 + 4 * i, false);
+  return headerBytes + n * TYPE_CODES[dtype].itemSize;
+}
+
 /** Parse IDX bytes (already gunzipped); `source` names the file in errors. */
 export function parseIdx(bytes: Uint8Array, source: string): IdxTensor {
   if (bytes.length < 4) {
-    throw new Error(`${source}: file is ${bytes.length} bytes, too short for the 4-byte IDX magic; expected an IDX file`);
+    throw new IdxError(`${source}: file is ${bytes.length} bytes, too short for the 4-byte IDX magic; expected an IDX file`);
   }
   if (bytes[0] !== 0 || bytes[1] !== 0) {
-    throw new Error(`${source}: wrong magic ${hex(bytes[0])} ${hex(bytes[1])}; an IDX file begins with 0x00 0x00 <type> <ndims>`);
+    throw new IdxError(`${source}: wrong magic ${hex(bytes[0])} ${hex(bytes[1])}; an IDX file begins with 0x00 0x00 <type> <ndims>`);
   }
   const dtype = FROM_CODE.get(bytes[2]);
   if (dtype === undefined) {
     const known = [...FROM_CODE].map(([c, d]) => `${hex(c)} (${d})`).join(', ');
-    throw new Error(`${source}: unknown IDX type code ${hex(bytes[2])}; expected one of ${known}`);
+    throw new IdxError(`${source}: unknown IDX type code ${hex(bytes[2])}; expected one of ${known}`);
   }
   const ndims = bytes[3];
   const headerBytes = 4 + 4 * ndims;
   if (bytes.length < headerBytes) {
-    throw new Error(`${source}: truncated IDX header: expected ${headerBytes} bytes for ${ndims} dimensions, got ${bytes.length}`);
+    throw new IdxError(`${source}: truncated IDX header: expected ${headerBytes} bytes for ${ndims} dimensions, got ${bytes.length}`);
   }
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const shape: number[] = [];
@@ -64,7 +81,9 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxTensor {
   const expected = headerBytes + n * itemSize;
   if (bytes.length !== expected) {
     const what = bytes.length < expected ? 'truncated' : 'corrupt (trailing bytes)';
-    throw new Error(`${source}: IDX file is ${what}: shape [${shape.join(', ')}] of ${dtype} needs ${expected} bytes, got ${bytes.length}`);
+    throw new IdxError(
+      `${source}: IDX file is ${what}: shape [${shape.join(', ')}] of ${dtype} needs ${expected} bytes, got ${bytes.length}`,
+    );
   }
   // Big-endian to host order, element by element, into fresh (aligned) arrays.
   switch (dtype) {
@@ -97,7 +116,7 @@ export function parseIdx(bytes: Uint8Array, source: string): IdxTensor {
 
 /** Read an IDX file, plain or gzipped (detected by the gzip magic, whatever the extension). */
 export function readIdx(path: string): IdxTensor {
-  return parseIdx(readDataBytes(path), path);
+  return parseIdx(readDataBytes(path, IdxError), path);
 }
 
 /** Serialize to IDX bytes (uncompressed). */

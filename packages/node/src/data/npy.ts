@@ -9,7 +9,9 @@
  * const { shape, data } = readNpy('x.npy');
  */
 import { writeFileSync } from 'node:fs';
-import { copyBytes, readDataBytes } from './read-bytes.js';
+import { copyBytes, NpyError, readDataBytes } from './read-bytes.js';
+
+export { NpyError };
 
 export type NpyTensor =
   | { dtype: 'float32'; shape: number[]; data: Float32Array }
@@ -45,6 +47,14 @@ const DESCR_OF: Readonly<Record<NpyDType, string>> = {
 type PyValue = string | number | boolean | null | PyValue[] | Map<string, PyValue>;
 
 /**
+ * Largest header this reader accepts: numpy's own reader refuses more by default (`max_header_size=10000` in
+ * numpy.lib.format since 1.24), and np.save writes 128 bytes for any ordinary array.
+ */
+export const NPY_MAX_HEADER_BYTES = 10_000;
+/** Nesting of the header literal: a dict of tuples is 2 deep, a structured dtype's descr a few more; 32 is plenty. */
+const MAX_LITERAL_DEPTH = 32;
+
+/**
  * Parse the subset of Python literal syntax numpy writes in .npy headers: dicts, tuples, lists, strings,
  * integers (with Python 2's optional L suffix), True, False, None.
  */
@@ -53,7 +63,10 @@ function parsePyLiteral(text: string): PyValue {
   const ws = (): void => {
     while (i < text.length && /\s/.test(text[i])) i++;
   };
-  const err = (what: string): Error => new Error(`${what} at character ${i} of header ${JSON.stringify(text.trim())}`);
+  let depth = 0;
+  const quoted = JSON.stringify(text.trim());
+  const err = (what: string): Error =>
+    new Error(`${what} at character ${i} of header ${quoted.length > 200 ? `${quoted.slice(0, 200)}…` : quoted}`);
   const expectChar = (c: string): void => {
     ws();
     if (text[i] !== c) throw err(`expected '${c}'`);
@@ -75,6 +88,7 @@ function parsePyLiteral(text: string): PyValue {
   const value = (): PyValue => {
     ws();
     const c = text[i];
+    if ((c === '{' || c === '(' || c === '[') && ++depth > MAX_LITERAL_DEPTH) throw err(`nesting deeper than ${MAX_LITERAL_DEPTH} levels`);
     if (c === '{') {
       i++;
       const m = new Map<string, PyValue>();
@@ -84,12 +98,14 @@ function parsePyLiteral(text: string): PyValue {
         expectChar(':');
         m.set(k, value());
       });
+      depth--;
       return m;
     }
     if (c === '(' || c === '[') {
       i++;
       const items: PyValue[] = [];
       seq(c === '(' ? ')' : ']', () => items.push(value()));
+      depth--;
       return items;
     }
     if (c === "'" || c === '"') {
@@ -123,10 +139,20 @@ function product(shape: readonly number[]): number {
   return n;
 }
 
-/** Parse .npy bytes; `source` names the file in errors. */
-export function parseNpy(bytes: Uint8Array, source: string): NpyTensor {
+interface NpyHeader {
+  descr: string;
+  info: { dtype: NpyDType; itemSize: number };
+  little: boolean;
+  shape: number[];
+  /** Elements (the product of the shape). */
+  n: number;
+  dataStart: number;
+}
+
+/** Parses the preamble and header dict; `bytes` needs to hold the header only, not the data. */
+function parseNpyHeader(bytes: Uint8Array, source: string): NpyHeader {
   if (bytes.length < 10 || !MAGIC.every((b, k) => bytes[k] === b)) {
-    throw new Error(`${source}: wrong magic; a .npy file begins with "\\x93NUMPY" (is this really a NumPy .npy file?)`);
+    throw new NpyError(`${source}: wrong magic; a .npy file begins with "\\x93NUMPY" (is this really a NumPy .npy file?)`);
   }
   const major = bytes[6];
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -136,15 +162,20 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyTensor {
     headerStart = 10;
     headerLen = view.getUint16(8, true);
   } else if (major === 2 || major === 3) {
-    if (bytes.length < 12) throw new Error(`${source}: truncated .npy preamble: expected 12 bytes, got ${bytes.length}`);
+    if (bytes.length < 12) throw new NpyError(`${source}: truncated .npy preamble: expected 12 bytes, got ${bytes.length}`);
     headerStart = 12;
     headerLen = view.getUint32(8, true);
   } else {
-    throw new Error(`${source}: unsupported .npy format version ${major}.${bytes[7]}; supported are 1.x, 2.x, 3.x`);
+    throw new NpyError(`${source}: unsupported .npy format version ${major}.${bytes[7]}; supported are 1.x, 2.x, 3.x`);
+  }
+  if (headerLen > NPY_MAX_HEADER_BYTES) {
+    throw new NpyError(
+      `${source}: .npy header is ${headerLen} bytes, more than the ${NPY_MAX_HEADER_BYTES} numpy itself reads; the file is corrupt`,
+    );
   }
   const dataStart = headerStart + headerLen;
   if (bytes.length < dataStart) {
-    throw new Error(`${source}: truncated .npy header: expected ${dataStart} bytes, got ${bytes.length}`);
+    throw new NpyError(`${source}: truncated .npy header: expected ${dataStart} bytes, got ${bytes.length}`);
   }
   // Versions 1 and 2 store the header in latin1, version 3 in UTF-8.
   const text = new TextDecoder(major === 3 ? 'utf-8' : 'latin1').decode(bytes.subarray(headerStart, dataStart));
@@ -152,40 +183,60 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyTensor {
   try {
     header = parsePyLiteral(text);
   } catch (e) {
-    throw new Error(`${source}: malformed .npy header: ${e instanceof Error ? e.message : String(e)}`);
+    throw new NpyError(`${source}: malformed .npy header: ${e instanceof Error ? e.message : String(e)}`);
   }
-  if (!(header instanceof Map)) throw new Error(`${source}: .npy header is not a dict: ${JSON.stringify(text.trim())}`);
+  if (!(header instanceof Map)) throw new NpyError(`${source}: .npy header is not a dict: ${JSON.stringify(text.trim())}`);
 
   const descr = header.get('descr');
   const known = [...DESCR.keys()].join(', ');
   if (typeof descr !== 'string') {
-    throw new Error(`${source}: unsupported dtype descr ${JSON.stringify(descr)} (structured or missing); supported are ${known}`);
+    throw new NpyError(`${source}: unsupported dtype descr ${JSON.stringify(descr)} (structured or missing); supported are ${known}`);
   }
   const order = descr[0];
   const info = DESCR.get(descr.slice(1));
   if (info === undefined || !'<>|='.includes(order)) {
-    throw new Error(`${source}: unsupported dtype descr '${descr}'; supported are ${known} (any byte order)`);
+    throw new NpyError(`${source}: unsupported dtype descr '${descr}'; supported are ${known} (any byte order)`);
   }
   const fortran = header.get('fortran_order');
   if (fortran === true) {
-    throw new Error(`${source}: fortran_order=True is not supported; save the array in C order (np.save(path, np.ascontiguousarray(a)))`);
+    throw new NpyError(
+      `${source}: fortran_order=True is not supported; save the array in C order (np.save(path, np.ascontiguousarray(a)))`,
+    );
   }
-  if (fortran !== false) throw new Error(`${source}: .npy header has no valid fortran_order (got ${String(fortran)})`);
+  if (fortran !== false) throw new NpyError(`${source}: .npy header has no valid fortran_order (got ${String(fortran)})`);
   const shapeValue = header.get('shape');
   if (!Array.isArray(shapeValue) || !shapeValue.every((d): d is number => typeof d === 'number' && Number.isSafeInteger(d) && d >= 0)) {
-    throw new Error(`${source}: .npy header has an invalid shape ${JSON.stringify(shapeValue)}`);
+    throw new NpyError(`${source}: .npy header has an invalid shape ${JSON.stringify(shapeValue)}`);
   }
   const shape = shapeValue as number[];
 
-  const n = product(shape);
+  // '=' is native, which for every platform numpy writes from in practice is little
+  return { descr, info, little: order !== '>', shape, n: product(shape), dataStart };
+}
+
+/**
+ * The file size a .npy header implies (header plus data), or undefined when `head` does not begin with a complete,
+ * valid .npy header. Lets a gzipped file be decompressed no further than that.
+ */
+export function npyByteLength(head: Uint8Array): number | undefined {
+  try {
+    const h = parseNpyHeader(head, '');
+    return h.dataStart + h.n * h.info.itemSize;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Parse .npy bytes; `source` names the file in errors. */
+export function parseNpy(bytes: Uint8Array, source: string): NpyTensor {
+  const { descr, info, little, shape, n, dataStart } = parseNpyHeader(bytes, source);
   const expected = dataStart + n * info.itemSize;
   if (bytes.length !== expected) {
     const what = bytes.length < expected ? 'truncated' : 'corrupt (trailing bytes)';
-    throw new Error(
+    throw new NpyError(
       `${source}: .npy file is ${what}: shape [${shape.join(', ')}] of '${descr}' needs ${expected} bytes, got ${bytes.length}`,
     );
   }
-  const little = order !== '>'; // '=' is native, which for every platform numpy writes from in practice is little
   const raw = copyBytes(bytes, dataStart); // fresh buffer at offset 0: aligned
   const dv = new DataView(raw.buffer);
   switch (info.dtype) {
@@ -220,7 +271,7 @@ export function parseNpy(bytes: Uint8Array, source: string): NpyTensor {
 
 /** Read a .npy file (gzipped .npy is accepted too, detected by content). */
 export function readNpy(path: string): NpyTensor {
-  return parseNpy(readDataBytes(path), path);
+  return parseNpy(readDataBytes(path, NpyError), path);
 }
 
 /** Serialize to .npy bytes, laid out exactly as numpy's `np.save` does (format 1.0, or 2.0 for huge headers). */
