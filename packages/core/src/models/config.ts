@@ -111,6 +111,7 @@ export function resolveConfig(partial: VaeConfigInput = {}): VaeConfig {
   }
   if (!['adam', 'adamw', 'sgd'].includes(cfg.optimizer.type))
     bad('optimizer.type', `must be 'adam', 'adamw' or 'sgd', got ${JSON.stringify(cfg.optimizer.type)}`);
+  validateOptimizerOptions(cfg.optimizer, bad);
   if (cfg.conditional !== undefined) {
     const c = cfg.conditional;
     if (typeof c !== 'object' || c === null) bad('conditional', `must be {classes, prior}, got ${JSON.stringify(c)}`);
@@ -129,6 +130,20 @@ export function resolveConfig(partial: VaeConfigInput = {}): VaeConfig {
   }
   validateEstimatorOptions(cfg, bad);
   return cfg;
+}
+
+/** The optimizer's numbers, with PyTorch's ranges (torch.optim.Adam/AdamW/SGD reject the same values). */
+function validateOptimizerOptions(o: OptimizerConfig, bad: (field: string, why: string) => void): void {
+  const finite = (v: unknown): v is number => typeof v === 'number' && Number.isFinite(v);
+  const show = (v: unknown) => (typeof v === 'number' ? String(v) : JSON.stringify(v));
+  for (const k of ['beta1', 'beta2'] as const)
+    if (!(finite(o[k]) && o[k] >= 0 && o[k] < 1)) bad(`optimizer.${k}`, `must be in [0, 1), got ${show(o[k])}`);
+  if (!(finite(o.eps) && o.eps >= 0)) bad('optimizer.eps', `must be ≥ 0, got ${show(o.eps)}`);
+  // Adam's weight decay is L2 (added to the gradient), AdamW's decoupled, SGD's L2: optim/optimizer.ts.
+  if (!(finite(o.weightDecay) && o.weightDecay >= 0)) bad('optimizer.weightDecay', `must be ≥ 0, got ${show(o.weightDecay)}`);
+  if (!(finite(o.momentum) && o.momentum >= 0)) bad('optimizer.momentum', `must be ≥ 0, got ${show(o.momentum)}`);
+  if (o.clipNorm !== undefined && !(finite(o.clipNorm) && o.clipNorm >= 0))
+    bad('optimizer.clipNorm', `must be ≥ 0 (0 turns clipping off), got ${show(o.clipNorm)}`);
 }
 
 /** The latent type, estimator and baseline options (absent fields keep the plain Gaussian, reparameterized VAE). */

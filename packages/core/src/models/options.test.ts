@@ -91,6 +91,12 @@ describe('config validation', () => {
     [{ arch: 'conv', inputShape: [1, 30, 30] }, /divisible by 4/],
     [{ likelihood: { type: 'gaussian', variance: 'fixed', sigma: -1 } }, /likelihood.sigma must be > 0/],
     [{ optimizer: { type: 'rmsprop' } }, /optimizer.type must be 'adam', 'adamw' or 'sgd'/],
+    [{ optimizer: { beta2: 1 } }, /optimizer.beta2 must be in \[0, 1\), got 1/],
+    [{ optimizer: { eps: -1 } }, /optimizer.eps must be ≥ 0/],
+    [{ optimizer: { weightDecay: -0.1 } }, /optimizer.weightDecay must be ≥ 0, got -0.1/],
+    [{ optimizer: { weightDecay: '0.1' } }, /optimizer.weightDecay must be ≥ 0, got "0.1"/],
+    [{ optimizer: { type: 'sgd', momentum: Number.NaN } }, /optimizer.momentum must be ≥ 0, got NaN/],
+    [{ optimizer: { clipNorm: -5 } }, /optimizer.clipNorm must be ≥ 0/],
     [{ samples: 1.5 }, /samples must be a positive integer/],
   ])('%j is rejected', (over, msg) => {
     expect(() => resolveConfig(over as Partial<VaeConfig>)).toThrow(msg);
