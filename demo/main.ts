@@ -5,13 +5,15 @@ import {
   drawImages,
   drawLossCurve,
   type FineTuner,
+  fetchBytes,
+  LatestOnly,
   WebModel,
   type WebProvider,
   type WebRuntime,
 } from '../packages/web/src/index.js';
 import type { DemoState } from './state.js';
 
-const state: DemoState = { ready: false, losses: [], finetuneDone: false, mapReady: false };
+const state: DemoState = { ready: false, losses: [], finetuneDone: false, mapReady: false, pending: 0 };
 (window as unknown as { __demo: DemoState }).__demo = state;
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
@@ -23,9 +25,27 @@ function fail(e: unknown): void {
   $('error').textContent = `Error: ${msg}`;
 }
 
+/**
+ * Runs a UI job through a latest-wins scheduler (a slider fires far faster than a decode finishes: only the newest
+ * request waits, stale ones are dropped), counting it in state.pending and showing its error.
+ */
+function job(latest: LatestOnly, task: () => Promise<void>): Promise<void> {
+  state.pending++;
+  return latest
+    .run(task)
+    .then(() => undefined, fail)
+    .finally(() => {
+      state.pending--;
+    });
+}
+
 async function loadDigits(): Promise<{ x: Float32Array; n: number; labels: number[] }> {
-  const meta = (await (await fetch('/models/digits.json')).json()) as { shape: number[]; labels: number[] };
-  const bytes = new Uint8Array(await (await fetch('/models/digits.bin')).arrayBuffer());
+  // 200 labels and a shape: 64 KiB is ample; the pixels are exactly n × 28 × 28 bytes.
+  const metaBytes = await fetchBytes('/models/digits.json', undefined, 0, { maxBytes: 65536 });
+  const meta = JSON.parse(new TextDecoder().decode(metaBytes)) as { shape: number[]; labels: number[] };
+  const size = meta.shape.reduce((a, b) => a * b, 1);
+  const bytes = await fetchBytes('/models/digits.bin', undefined, size);
+  if (bytes.length !== size) throw new Error(`/models/digits.bin: ${bytes.length} bytes, digits.json says ${size}`);
   return { x: Float32Array.from(bytes, (b) => b / 255), n: meta.shape[0], labels: meta.labels };
 }
 
@@ -76,22 +96,29 @@ async function main(): Promise<void> {
 
   // Samples.
   const prng = new Prng(Number(params.get('seed') ?? 1));
+  const samplesJob = new LatestOnly();
   const resample = async () => {
     const t = Number(($('temperature') as HTMLInputElement).value);
     $('tval').textContent = String(t);
     const s = await model.sampler.sample(16, { temperature: t, prng });
     state.sampleZ = Array.from(s.z);
     state.samplePixels = Array.from(s.x);
+    state.sampleTemperature = t;
     drawImages($<HTMLCanvasElement>('samples'), s.x, 16, h, w, 8, 3);
   };
   await resample();
-  $('resample').onclick = () => resample().catch(fail);
-  $('temperature').oninput = () => resample().catch(fail);
+  $('resample').onclick = () => job(samplesJob, resample);
+  $('temperature').oninput = () => job(samplesJob, resample);
 
   // Latent sliders for the first dims.
   const z = new Float32Array(L);
   const dims = Math.min(L, 8);
-  const redraw = async () => drawImages($<HTMLCanvasElement>('slider-out'), await model.sampler.decode(z, 1), 1, h, w, 1, 6);
+  const sliderJob = new LatestOnly();
+  const redraw = async () => {
+    const now = z.slice();
+    drawImages($<HTMLCanvasElement>('slider-out'), await model.sampler.decode(now, 1), 1, h, w, 1, 6);
+    state.sliderZ = Array.from(now);
+  };
   for (let i = 0; i < dims; i++) {
     const lab = document.createElement('label');
     lab.textContent = `z[${i}] `;
@@ -99,7 +126,7 @@ async function main(): Promise<void> {
     Object.assign(inp, { type: 'range', min: '-3', max: '3', step: '0.1', value: '0' });
     inp.oninput = () => {
       z[i] = Number(inp.value);
-      redraw().catch(fail);
+      job(sliderJob, redraw);
     };
     lab.append(inp);
     $('sliders').append(lab);
@@ -124,7 +151,8 @@ async function main(): Promise<void> {
     drawImages($<HTMLCanvasElement>('interpolation'), r.x, 10, h, w, 10, 3);
   };
   await interp();
-  $('interp').onclick = () => interp().catch(fail);
+  const interpJob = new LatestOnly();
+  $('interp').onclick = () => job(interpJob, interp);
 
   // The 2-D latent map, from the 2-D model (or this one, when it is 2-D).
   const mapUrl = params.get('map') ?? (L === 2 ? modelUrl : '/models/mnist-2d');
@@ -147,7 +175,12 @@ async function main(): Promise<void> {
 
   // Fine-tuning with a live loss curve.
   let tuner: FineTuner | undefined;
+  let tuning = false;
   $('finetune').onclick = async () => {
+    // One fine-tuning run at a time: a second click would interleave two runs' steps on the same weights.
+    if (tuning) return;
+    tuning = true;
+    ($('finetune') as HTMLButtonElement).disabled = true;
     try {
       $('ft-status').textContent = 'loading train_step.onnx and the checkpoint…';
       tuner ??= await model.fineTuner({ lr: 1e-3 });
@@ -170,13 +203,14 @@ async function main(): Promise<void> {
       // From now on decode with the fine-tuned weights: decoder.onnx and encoder.onnx are rebuilt from a snapshot.
       await model.useParams((await tuner.trainer.snapshot()).params);
       state.tuned = true;
-      await resample();
-      await redraw();
-      await interp();
+      await Promise.all([job(samplesJob, resample), job(sliderJob, redraw), job(interpJob, interp)]);
       $('ft-status').textContent += ' — samples, sliders and interpolation now use the fine-tuned weights';
       state.finetuneDone = true;
     } catch (e) {
       fail(e);
+    } finally {
+      tuning = false;
+      ($('finetune') as HTMLButtonElement).disabled = false;
     }
   };
   state.ready = true;

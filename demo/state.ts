@@ -7,6 +7,12 @@ export interface DemoState {
   latent?: number;
   sampleZ?: number[];
   samplePixels?: number[];
+  /** The temperature the drawn samples were drawn at. */
+  sampleTemperature?: number;
+  /** The latent vector the slider canvas shows. */
+  sliderZ?: number[];
+  /** UI jobs (sliders, buttons) requested and not yet settled, dropped ones included. */
+  pending: number;
   losses: number[];
   finetuneDone: boolean;
   /** Where the fine-tuned weights live between steps: 'gpu-buffer' on WebGPU, 'cpu' on WASM. */

@@ -3,7 +3,7 @@
  * software Vulkan adapter) and on WASM. Checks that samples render, that decoded pixels match onnxruntime-node for
  * the same z, that fine-tuning lowers the loss, that a screenshot is not blank, and that bad input is reported.
  */
-import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -46,7 +46,8 @@ let base = '';
 /** The WebGPU run's fine-tuning losses, compared step by step with the WASM run's (same data, seed and batches). */
 let webgpuLosses: number[] | undefined;
 const contexts: BrowserContext[] = [];
-const badDir = join(root, '.vitest-tmp', 'bad-model');
+/** A private folder (the server mounts it at /test-models/bad-model/), so no other test's cleanup can remove it. */
+const badDir = mkdtempSync(join(tmpdir(), 'onnxvae-bad-model-'));
 
 async function launch(webgpu: boolean): Promise<BrowserContext> {
   const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'onnxvae-chromium-')), {
@@ -72,6 +73,68 @@ async function nodeDecode(z: number[], n: number): Promise<Float32Array> {
   return out.x_mean.data as Float32Array;
 }
 
+/**
+ * Thirty slider moves fired without waiting, alternating a latent slider and the temperature slider (the WebGPU demo
+ * once showed "Session mismatch" and closed the page on this). Then, once every job has settled: no error, the page
+ * is alive, and both canvases show the final slider values, checked against onnxruntime-node.
+ */
+async function fastSliders(page: Page, tolerance: number): Promise<void> {
+  const final = await page.evaluate(() => {
+    const t = document.getElementById('temperature') as HTMLInputElement;
+    const zs = Array.from(document.querySelectorAll<HTMLInputElement>('#sliders input'));
+    for (let i = 0; i < 30; i++) {
+      const el = i % 2 ? t : zs[(i >> 1) % 3];
+      el.value = String(i % 2 ? 0.2 + 0.05 * (i % 17) : -2.5 + 0.3 * (i % 13));
+      el.dispatchEvent(new Event('input'));
+    }
+    return { t: Number(t.value), z: zs.map((e) => Number(e.value)) };
+  });
+  await page.waitForFunction(() => window.__demo.pending === 0 || window.__demo.error, null, { timeout: 120_000 });
+  expect(page.isClosed()).toBe(false);
+  const got = await page.evaluate(() => {
+    const read = (id: string) => {
+      const c = document.getElementById(id) as HTMLCanvasElement;
+      return { w: c.width, data: Array.from((c.getContext('2d') as CanvasRenderingContext2D).getImageData(0, 0, c.width, c.height).data) };
+    };
+    const d = window.__demo;
+    return {
+      error: d.error,
+      errorText: document.getElementById('error')?.textContent,
+      sliderZ: d.sliderZ,
+      t: d.sampleTemperature,
+      z: d.sampleZ,
+      px: d.samplePixels,
+      slider: read('slider-out'),
+      samples: read('samples'),
+    };
+  });
+  expect(got.error).toBeUndefined();
+  expect(got.errorText).toBe('');
+  expect(got.t).toBe(final.t);
+  const L = (got.sliderZ as number[]).length;
+  const zFinal = Array.from({ length: L }, (_, i) => final.z[i] ?? 0);
+  expect(got.sliderZ).toEqual(zFinal.map((v) => Math.fround(v)));
+  /** Gray level (0–255) at the centre of pixel (x, y) of image k in a drawImages grid (pad 2). */
+  const level = (c: { w: number; data: number[] }, k: number, cols: number, scale: number, x: number, y: number) => {
+    const x0 = 2 + (k % cols) * (28 * scale + 2);
+    const y0 = 2 + Math.floor(k / cols) * (28 * scale + 2);
+    return c.data[((y0 + y * scale + (scale >> 1)) * c.w + x0 + x * scale + (scale >> 1)) * 4];
+  };
+  const maxLevelDiff = (c: { w: number; data: number[] }, want: ArrayLike<number>, n: number, cols: number, scale: number) => {
+    let m = 0;
+    for (let k = 0; k < n; k++)
+      for (let p = 0; p < 784; p++)
+        m = Math.max(m, Math.abs(level(c, k, cols, scale, p % 28, Math.floor(p / 28)) - want[k * 784 + p] * 255));
+    return m;
+  };
+  // The slider canvas against onnxruntime-node's decode of the final z; the samples canvas against the pixels of
+  // its final draw, which onnxruntime-node reproduces from their z. Gray levels round to integers: 0.5 + the
+  // provider's pixel tolerance (×255) is the most an honest draw can differ.
+  expect(maxLevelDiff(got.slider, await nodeDecode(zFinal, 1), 1, 1, 6)).toBeLessThanOrEqual(0.5 + tolerance * 255);
+  expect(maxLevelDiff(got.samples, got.px as number[], 16, 8, 3)).toBeLessThanOrEqual(0.5);
+  expect(maxAbsDiff(got.px as number[], await nodeDecode(got.z as number[], 16))).toBeLessThan(tolerance);
+}
+
 const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
@@ -81,11 +144,9 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 describe.skipIf(!haveChromium)('demo page in headless Chromium', () => {
   beforeAll(async () => {
     await buildDemo();
-    server = await startServer(0, root);
+    server = await startServer(0, { root, mounts: { '/test-models/bad-model/': badDir } });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     // A copy of the model with one byte of decoder.onnx flipped: the manifest's sha256 must catch it.
-    rmSync(badDir, { recursive: true, force: true });
-    mkdirSync(badDir, { recursive: true });
     cpSync(join(root, 'models/mnist'), badDir, { recursive: true });
     const dec = readFileSync(join(badDir, 'decoder.onnx'));
     dec[dec.length - 100] ^= 0xff;
@@ -112,6 +173,9 @@ describe.skipIf(!haveChromium)('demo page in headless Chromium', () => {
     const gpuDiff = maxAbsDiff(px, await nodeDecode(z, 16));
     console.info(`WebGPU vs onnxruntime-node CPU: max |Δpixel| ${gpuDiff.toExponential(2)}`);
     expect(gpuDiff).toBeLessThan(1e-3);
+    // COOP/COEP from the demo server: the page is cross-origin isolated, so WASM may use threads.
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    await fastSliders(page, 1e-3);
 
     await page.click('#finetune');
     await page.waitForFunction(() => window.__demo.finetuneDone || window.__demo.error, null, { timeout: 180_000 });
@@ -153,6 +217,8 @@ describe.skipIf(!haveChromium)('demo page in headless Chromium', () => {
     const wasmDiff = maxAbsDiff(demo.samplePixels as number[], await nodeDecode(demo.sampleZ as number[], 16));
     console.info(`WASM vs onnxruntime-node CPU: max |Δpixel| ${wasmDiff.toExponential(2)}`);
     expect(wasmDiff).toBeLessThan(1e-5);
+    expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    await fastSliders(page, 1e-5);
     const err = await page.evaluate(() =>
       (window.__demo.decode as Demo['decode'])?.(new Array(5).fill(0), 1).then(
         () => 'no error',
@@ -204,7 +270,7 @@ describe.skipIf(!haveChromium)('demo page in headless Chromium', () => {
     const missing = await open(ctx, 'provider=wasm&model=/models/nope');
     expect(missing.demo.error).toMatch(/cannot fetch .*\/models\/nope\/manifest\.json: HTTP 404/);
     expect(await missing.page.textContent('#error')).toMatch(/HTTP 404/);
-    const tampered = await open(ctx, 'provider=wasm&model=/.vitest-tmp/bad-model');
+    const tampered = await open(ctx, 'provider=wasm&model=/test-models/bad-model');
     expect(tampered.demo.error).toMatch(/decoder\.onnx: sha256 [0-9a-f]{64} does not match/);
   }, 120_000);
 });

@@ -1,12 +1,21 @@
 /** @onnxvae/web's loaders in Node (global fetch against the demo's static server): progress, verification, errors. */
-import type { Server } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { resolve } from 'node:path';
 import * as ortWeb from 'onnxruntime-web';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: plain .mjs helper without type declarations
 import { startServer } from '../../demo/serve.mjs';
-import { type FetchProgress, fetchBundle, fetchDecoder, fetchManifest } from '../../packages/web/src/load.js';
+import {
+  type FetchProgress,
+  fetchBundle,
+  fetchDecoder,
+  fetchManifest,
+  fetchVerified,
+  MAX_MANIFEST_BYTES,
+  ModelLoadError,
+} from '../../packages/web/src/load.js';
 import { WebModel } from '../../packages/web/src/model.js';
 import type { WebRuntime } from '../../packages/web/src/session.js';
 
@@ -56,5 +65,123 @@ describe('web loaders', () => {
     expect(s.x.length).toBe(4 * 784);
     const r = await model.sampler.reconstruct(s.x, 4);
     expect(r.every((v) => v >= 0 && v <= 1)).toBe(true);
+  });
+});
+
+/** A server that misbehaves on purpose, on 127.0.0.1 (and a second one on another port, i.e. another origin). */
+async function listen(handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ server: Server; url: string }> {
+  const server = createServer(handler);
+  await new Promise<void>((ok) => server.listen(0, '127.0.0.1', ok));
+  return { server, url: `http://127.0.0.1:${(server.address() as AddressInfo).port}` };
+}
+
+describe('web loader against a hostile server', () => {
+  const mnist = resolve(__dirname, '../../models/mnist');
+  const manifestText = readFileSync(resolve(mnist, 'manifest.json'));
+  const decoder = readFileSync(resolve(mnist, 'decoder.onnx'));
+  const declared = JSON.parse(manifestText.toString()).files['decoder.onnx'].bytes as number;
+  /** Bytes written by the endless responses, and whether the client hung up on them. */
+  const endless = { sent: 0, closed: false };
+  let hostile: { server: Server; url: string };
+  let other: { server: Server; url: string };
+
+  /** Writes 64 KiB chunks until the client goes away (or 512 MiB, so a loader without a cap fails, not hangs). */
+  function stream(res: ServerResponse, chunk: Uint8Array): void {
+    res.writeHead(200, { 'content-type': 'application/octet-stream' });
+    res.on('close', () => {
+      endless.closed = true;
+    });
+    const pump = () => {
+      while (endless.sent < 512 * 2 ** 20 && !res.destroyed) {
+        endless.sent += chunk.length;
+        if (!res.write(chunk)) return void res.once('drain', pump);
+      }
+      res.end();
+    };
+    pump();
+  }
+
+  beforeAll(async () => {
+    other = await listen((req, res) => {
+      if (req.url?.endsWith('/decoder.onnx')) res.writeHead(200).end(decoder);
+      else if (req.url?.endsWith('/manifest.json')) res.writeHead(200).end(manifestText);
+      else res.writeHead(404).end();
+    });
+    hostile = await listen((req, res) => {
+      const [, dir, file] = (req.url ?? '').split('/');
+      if (file === 'manifest.json' && dir === 'endless-manifest') return stream(res, new TextEncoder().encode(' '.repeat(65536)));
+      if (file === 'manifest.json' && dir === 'cross-manifest')
+        return void res.writeHead(302, { location: `${other.url}/x/manifest.json` }).end();
+      if (file === 'manifest.json') return void res.writeHead(200).end(manifestText);
+      if (dir === 'ok' && file === 'decoder.onnx') return void res.writeHead(200).end(decoder);
+      if (dir === 'endless') return stream(res, new Uint8Array(65536));
+      // One byte more than the manifest declares: with Content-Length, and chunked (no Content-Length).
+      if (dir === 'oversized')
+        return void res.writeHead(200, { 'content-length': declared + 1 }).end(Buffer.concat([decoder, Buffer.from([0])]));
+      if (dir === 'oversized-chunked') {
+        res.writeHead(200);
+        res.write(decoder);
+        return void res.end(Buffer.from([0]));
+      }
+      if (dir === 'cross') return void res.writeHead(302, { location: `${other.url}/x/${file}` }).end();
+      if (dir === 'same') return void res.writeHead(302, { location: `/ok/${file}` }).end();
+      res.writeHead(404).end();
+    });
+  });
+  afterAll(() => {
+    hostile?.server.closeAllConnections();
+    hostile?.server.close();
+    other?.server.close();
+  });
+
+  it('stops reading an endless body at the size the manifest declares', async () => {
+    const m = await fetchManifest(`${hostile.url}/endless`);
+    const t0 = Date.now();
+    const err = await fetchVerified(`${hostile.url}/endless`, m, 'decoder.onnx').catch((e: Error) => e);
+    expect(err).toBeInstanceOf(ModelLoadError);
+    expect((err as Error).message).toMatch(
+      new RegExp(`/endless/decoder\\.onnx: the manifest declares ${declared} bytes, but the server sent at least \\d+ bytes`),
+    );
+    // The client hung up: the server saw the connection close, long before its 512 MiB safety stop.
+    for (let i = 0; i < 100 && !endless.closed; i++) await new Promise((ok) => setTimeout(ok, 20));
+    expect(endless.closed).toBe(true);
+    // What was sent is the declared size plus what the socket buffers held (a few MiB at most), not hundreds of MiB.
+    expect(endless.sent).toBeLessThan(declared + 64 * 2 ** 20);
+    expect(Date.now() - t0).toBeLessThan(10_000);
+  });
+
+  it('refuses a body one byte longer than declared, with or without Content-Length', async () => {
+    const m = await fetchManifest(`${hostile.url}/ok`);
+    await expect(fetchVerified(`${hostile.url}/oversized`, m, 'decoder.onnx')).rejects.toThrow(
+      new RegExp(`oversized/decoder\\.onnx: the manifest declares ${declared} bytes, but the server sent Content-Length ${declared + 1}`),
+    );
+    await expect(fetchVerified(`${hostile.url}/oversized-chunked`, m, 'decoder.onnx')).rejects.toThrow(
+      new RegExp(
+        `oversized-chunked/decoder\\.onnx: the manifest declares ${declared} bytes, but the server sent at least ${declared + 1} bytes`,
+      ),
+    );
+    expect((await fetchVerified(`${hostile.url}/ok`, m, 'decoder.onnx')).length).toBe(declared);
+  });
+
+  it('caps manifest.json itself', async () => {
+    endless.closed = false;
+    await expect(fetchManifest(`${hostile.url}/endless-manifest`)).rejects.toThrow(
+      new RegExp(
+        `endless-manifest/manifest\\.json: manifest\\.json is capped at ${MAX_MANIFEST_BYTES} bytes, but the server sent at least`,
+      ),
+    );
+  });
+
+  it('refuses a redirect to another origin, follows one within the origin', async () => {
+    const m = await fetchManifest(`${hostile.url}/ok`);
+    await expect(fetchVerified(`${hostile.url}/cross`, m, 'decoder.onnx')).rejects.toThrow(
+      new RegExp(
+        `cannot fetch ${hostile.url}/cross/decoder\\.onnx: the server redirected to ${other.url}/x/decoder\\.onnx, another origin`,
+      ),
+    );
+    await expect(fetchManifest(`${hostile.url}/cross-manifest`)).rejects.toThrow(/redirected to .*\/x\/manifest\.json, another origin/);
+    await expect(fetchDecoder(`${hostile.url}/cross/decoder.onnx`)).rejects.toThrow(/another origin/);
+    const same = await fetchVerified(`${hostile.url}/same`, m, 'decoder.onnx');
+    expect(same.length).toBe(declared);
   });
 });

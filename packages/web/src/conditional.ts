@@ -8,6 +8,8 @@
  * const sevens = await ConditionalSampler.create(rt, bundle).then((s) => s.draw(7, 16)); // 16 × 784 pixel means
  */
 import { conditionalPriorTable, type ModelState, type OrtModule, Sampler, type SessionFactory, type VaeConfig } from '@onnxvae/core';
+import { runQueue } from './model.js';
+import { serialized } from './schedule.js';
 
 /** What the sampler needs of a loaded bundle: the config, decoder.onnx and the checkpoint's parameters. */
 export interface ConditionalBundle {
@@ -28,7 +30,9 @@ export class ConditionalSampler {
     const cfg = bundle.manifest.config;
     if (!cfg.conditional) throw new Error('ConditionalSampler: this bundle is not a conditional model (its config has no `conditional`)');
     const outputSize = cfg.inputShape.reduce((a, b) => a * b, 1);
-    const sampler = new Sampler(runtime.ort, await runtime.createSession(bundle.files['decoder.onnx'], 'decoder.onnx'), undefined, {
+    // Its runs share the queue of every other session of this onnxruntime-web instance (WebGPU takes one at a time).
+    const session = serialized(await runtime.createSession(bundle.files['decoder.onnx'], 'decoder.onnx'), runQueue(runtime));
+    const sampler = new Sampler(runtime.ort, session, undefined, {
       latent: cfg.latent,
       outputSize,
       dtype: cfg.dtype,

@@ -23,7 +23,22 @@ import {
 } from '@onnxvae/core';
 import type { InferenceSession } from 'onnxruntime-web';
 import { fetchBundle, fetchManifest, fetchVerified, ModelLoadError, type ProgressCallback } from './load.js';
+import { RunQueue, serialized } from './schedule.js';
 import type { WebRuntime } from './session.js';
+
+export { LatestOnly, RunQueue, serialized } from './schedule.js';
+
+const queues = new WeakMap<object, RunQueue>();
+
+/**
+ * The queue that every WebModel and FineTuner session of this onnxruntime-web instance runs through: its WebGPU
+ * backend takes one run at a time across all sessions ("Session mismatch" otherwise), so runs never overlap.
+ */
+export function runQueue(runtime: { ort: object }): RunQueue {
+  const q = queues.get(runtime.ort) ?? new RunQueue();
+  queues.set(runtime.ort, q);
+  return q;
+}
 
 export class WebModel {
   private constructor(
@@ -41,7 +56,11 @@ export class WebModel {
 
   private static async openSampler(runtime: WebRuntime, manifest: Manifest, dec: Uint8Array, enc: Uint8Array, where: string) {
     const cfg = manifest.config;
-    const sessions = [await runtime.createSession(dec, `${where}/decoder.onnx`), await runtime.createSession(enc, `${where}/encoder.onnx`)];
+    const q = runQueue(runtime);
+    const sessions = [
+      serialized(await runtime.createSession(dec, `${where}/decoder.onnx`), q),
+      serialized(await runtime.createSession(enc, `${where}/encoder.onnx`), q),
+    ];
     const sampler = new Sampler(runtime.ort, sessions[0], sessions[1], {
       ...samplerLatent(cfg),
       outputSize: cfg.inputShape.reduce((a, b) => a * b, 1),
@@ -118,7 +137,7 @@ export class FineTuner {
     } catch (e) {
       throw new ModelLoadError(`cannot open train_step.onnx on ${runtime.provider}: ${(e as Error).message}`);
     }
-    const trainer = new Trainer(runtime.ort, session, bundle.manifest, bundle.state, { lr });
+    const trainer = new Trainer(runtime.ort, serialized(session, runQueue(runtime)), bundle.manifest, bundle.state, { lr });
     return new FineTuner(trainer, bundle, runtime.provider);
   }
 
