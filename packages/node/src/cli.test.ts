@@ -402,16 +402,21 @@ describe('bad input: a clear message, a non-zero exit, no partial bundle', () =>
   });
 
   it('bad numbers and unknown options: exit 2', async () => {
-    await rejects(2, /--epochs must be an integer ≥ 1, got '0'/, '--epochs', '0');
+    await rejects(2, /--epochs must be a positive integer, got '0'/, '--epochs', '0');
     await rejects(2, /--lr must be a number/, '--lr', 'fast');
     await rejects(2, /Unknown option '--epoch'/, '--epoch', '3');
   });
 
   it('usage errors exit 2; a missing or corrupt bundle exits 1 naming the file', async () => {
-    for (const argv of [[], ['fly'], ['eval'], ['export', base]]) {
+    for (const [argv, usage] of [
+      [[], /usage: onnxvae <command>/],
+      [['fly'], /usage: onnxvae <command>/],
+      [['eval'], /usage: onnxvae eval DIR/],
+      [['export', base], /usage: onnxvae export DIR --out WEBDIR/],
+    ] as const) {
       const r = await cli(...argv);
       expect(r.code, argv.join(' ')).toBe(2);
-      expect(r.stderr).toMatch(/usage: onnxvae <command>/);
+      expect(r.stderr).toMatch(usage);
     }
     expect((await cli('fly')).stderr).toMatch(/unknown command 'fly'/);
     expect((await cli('--help')).code).toBe(0);

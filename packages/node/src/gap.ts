@@ -6,15 +6,18 @@
 import { amortizationGap, type GapReport } from '@onnxvae/core';
 import { readBundleDir } from './bundle-io.js';
 import { checkLabels } from './conditional.js';
-import { loadData } from './data/source.js';
+import { loadTestData } from './data/source.js';
 import { Progress, type ProgressStream } from './report/progress.js';
 import { createNodeRuntime, type ProviderChoice } from './session.js';
 
 export interface GapCommandOptions {
   dir: string;
   data: string;
+  /** A test file, scored whole (instead of the test split of `data`). */
+  testData?: string;
   labels?: string;
   testLabels?: string;
+  /** Default: as the model was trained (the manifest's `training.data.binarize`). */
   binarize?: boolean;
   /** Use the first examples only (see `--limit` of train: the test split keeps ⌈limit/4⌉). */
   limit?: number;
@@ -57,18 +60,28 @@ export function formatGap(r: GapReport, data: string): string {
   ].join('\n');
 }
 
-export async function gapReport(opts: GapCommandOptions): Promise<{ report: GapReport; data: string; provider: string }> {
+export async function gapReport(opts: GapCommandOptions): Promise<{ report: GapReport; data: string; provider: string; what: string }> {
   if (!Number.isInteger(opts.steps) || opts.steps < 1) throw new Error(`--steps must be a positive integer, got ${opts.steps}`);
   const b = await readBundleDir(opts.dir);
   const cfg = b.manifest.config;
-  const { test } = loadData({
+  // The refiner optimizes each example's Gaussian q_i = N(μ_i, σ_i²) by reparameterization; a Bernoulli or
+  // categorical q has neither μ, log σ² nor a reparameterized sample, and its encoder's outputs have another size.
+  const latentType = cfg.latentType ?? 'gaussian';
+  if (latentType !== 'gaussian') {
+    throw new Error(
+      `gap needs a model with Gaussian latents: it refines each example's q(z|x) = N(μ, σ²) by reparameterized gradient steps, and ${opts.dir} has ${latentType} latents (latentType '${latentType}'); train one without latentType (or with 'gaussian') to measure its amortization gap`,
+    );
+  }
+  const { test, what } = loadTestData({
     data: opts.data,
+    testData: opts.testData,
     labels: opts.labels,
     testLabels: opts.testLabels,
-    binarize: opts.binarize,
+    binarize: opts.binarize ?? b.manifest.training.data?.binarize ?? true, // as the model was trained
     limit: opts.limit,
     seed: b.manifest.training.seed, // a user file's test split is the one training held out
   });
+  opts.log?.(`gap: scoring ${what}`);
   const d = cfg.inputShape.reduce((a, c) => a * c, 1);
   const dd = test.dims.reduce((a, c) => a * c, 1);
   if (dd !== d) throw new Error(`data examples have ${dd} values, the model takes ${d}`);
@@ -92,5 +105,5 @@ export async function gapReport(opts: GapCommandOptions): Promise<{ report: GapR
       if (done >= total) p.bar.done();
     },
   });
-  return { report, data: test.name, provider: rt.provider };
+  return { report, data: test.name, provider: rt.provider, what };
 }

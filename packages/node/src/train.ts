@@ -1,5 +1,5 @@
 /** The training job behind `onnxvae train`: data, sessions, the loop, checkpoints, metrics and pictures. */
-import { appendFileSync, writeFileSync } from 'node:fs';
+import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import {
   type Bundle,
@@ -16,10 +16,12 @@ import {
 } from '@onnxvae/core';
 import {
   assertCreatableDir,
-  clearRunOutputs,
   ensureWritableDir,
   latestValidCheckpoint,
   listCheckpoints,
+  retirePreviousRun,
+  setAsidePreviousRun,
+  sweepRunFolder,
   writeBundle,
   writeCheckpoint,
 } from './bundle-io.js';
@@ -29,6 +31,7 @@ import type { Dataset } from './data/dataset.js';
 import { type DataSpec, loadData } from './data/source.js';
 import { Progress, type ProgressStream } from './report/progress.js';
 import { type EpochMetrics, writeImageGrid, writeLossCurve, writeReport } from './report/report.js';
+import { acquireRunLock, assertRunUnlocked } from './run-lock.js';
 import { createNodeRuntime, type ProviderChoice } from './session.js';
 
 export interface TrainOptions extends DataSpec {
@@ -54,6 +57,13 @@ export interface TrainOptions extends DataSpec {
   /** Where progress and messages go (default stderr). */
   log?: (line: string) => void;
   progressStream?: ProgressStream;
+  /**
+   * Stops training at the next step (e.g. on Ctrl-C, see stopOnSignals): the run keeps its last checkpoint and
+   * train() rejects with a TrainingInterruptedError that says what was kept and how to continue.
+   */
+  signal?: AbortSignal;
+  /** The command line that started the run (`['train', '--data', …]`), to print the one that resumes it. */
+  commandLine?: string[];
 }
 
 export interface TrainResult {
@@ -65,6 +75,51 @@ export interface TrainResult {
 
 export class TrainingError extends Error {
   override name = 'TrainingError';
+}
+
+/** Training was stopped by `signal`; the message says what was kept and gives the command that continues. */
+export class TrainingInterruptedError extends TrainingError {
+  override name = 'TrainingInterruptedError';
+  constructor(
+    message: string,
+    /** The checkpoint a --resume continues from, if any. */
+    readonly checkpoint: { dir: string; epoch: number; step: number } | undefined,
+    /** 128 + the signal's number, as shells report a process stopped by it: 130 for SIGINT, 143 for SIGTERM. */
+    readonly exitCode: number,
+  ) {
+    super(message);
+  }
+}
+
+const SIGNAL_EXIT: Record<string, number> = { SIGINT: 130, SIGTERM: 143 };
+
+/**
+ * Turns the first SIGINT or SIGTERM into an abort of the returned signal (training stops at the next step and keeps
+ * its last checkpoint); a second one exits at once. `dispose` removes the handlers.
+ */
+export function stopOnSignals(log: (line: string) => void): { signal: AbortSignal; dispose: () => void } {
+  const ctl = new AbortController();
+  const on = (sig: NodeJS.Signals): void => {
+    if (ctl.signal.aborted) {
+      log(`${sig} again: quitting now`);
+      process.exit(SIGNAL_EXIT[sig] ?? 130);
+    }
+    log(`${sig}: stopping after the current step (press Ctrl-C again to quit at once)`);
+    ctl.abort(sig);
+  };
+  const sigs: NodeJS.Signals[] = ['SIGINT', 'SIGTERM'];
+  for (const s of sigs) process.on(s, on);
+  return {
+    signal: ctl.signal,
+    dispose: () => {
+      for (const s of sigs) process.off(s, on);
+    },
+  };
+}
+
+/** A command line as a POSIX shell reads it back: words with anything but safe characters in single quotes. */
+export function shellLine(words: string[]): string {
+  return words.map((w) => (/^[\w@%+=:,./-]+$/.test(w) ? w : `'${w.replaceAll("'", `'\\''`)}'`)).join(' ');
 }
 
 const CLIP_HINT = ' (or clip gradients: {"optimizer": {"clipNorm": 5}} in --config)';
@@ -93,14 +148,18 @@ function positiveInt(name: string, v: number | undefined): void {
 interface GoodCheckpoint {
   dir: string;
   epoch: number;
+  step: number;
 }
 
 /**
  * Trains a VAE and writes the bundle, metrics, pictures and report into `opts.out`.
  *
- * Everything that can be checked up front (options, data, model config, provider, the checkpoint to resume) is checked
- * before the folder is touched, so bad input leaves it as it was. A fresh run then clears the previous run's outputs;
- * manifest.json is the last file written, so a folder with a manifest holds a finished run.
+ * Everything that can be checked up front (options, data, model config, provider, the checkpoint to resume, that no
+ * other train writes the folder) is checked before the folder is touched, so bad input leaves it as it was. Then the
+ * folder's lock is taken (one writer per folder). A fresh run sets the previous run's checkpoints aside and removes
+ * its bundle only once it has a checkpoint of its own; from then until its own bundle is written at the end (last,
+ * atomically), the folder reads as its newest checkpoint. `signal` stops the run at the next step, keeping the last
+ * checkpoint (see TrainingInterruptedError).
  */
 export async function train(opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
@@ -111,6 +170,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   if (opts.lr !== undefined && (!(opts.lr > 0) || !Number.isFinite(opts.lr)))
     throw new TrainingError(`--lr must be a positive number, got ${opts.lr}`);
   assertCreatableDir(opts.out);
+  assertRunUnlocked(opts.out); // fail before any work; the lock itself is taken before the folder changes
 
   let resumed: Awaited<ReturnType<typeof latestValidCheckpoint>>;
   if (opts.resume) {
@@ -185,19 +245,92 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const trainSession = await runtime.createSession(graphs.files['train_step.onnx'], 'train_step.onnx');
   const evalSession = await runtime.createSession(graphs.files['eval.onnx'], 'eval.onnx');
 
-  // Everything checked: from here on the folder changes.
+  // Everything checked: from here on the folder changes, by this process only.
   ensureWritableDir(opts.out);
+  const lock = acquireRunLock(opts.out, log);
+  try {
+    return await runLoop(opts, log, {
+      cfg,
+      state,
+      resumed,
+      graphs,
+      runtime,
+      trainSession,
+      evalSession,
+      trainSet,
+      testSet,
+      seed,
+      batch,
+      lr,
+      fused,
+    });
+  } finally {
+    lock.release();
+  }
+}
+
+type NodeRuntime = Awaited<ReturnType<typeof createNodeRuntime>>;
+
+/** What train() has checked and built before it touches the folder. */
+interface Prepared {
+  cfg: VaeConfig;
+  state: ModelState;
+  resumed: Awaited<ReturnType<typeof latestValidCheckpoint>>;
+  graphs: Bundle;
+  runtime: NodeRuntime;
+  trainSession: Awaited<ReturnType<NodeRuntime['createSession']>>;
+  evalSession: Awaited<ReturnType<NodeRuntime['createSession']>>;
+  trainSet: Dataset;
+  testSet: Dataset;
+  seed: number;
+  batch: number;
+  lr: number;
+  fused: number;
+}
+
+/** The part of train() that writes the folder, under its lock. */
+async function runLoop(opts: TrainOptions, log: (line: string) => void, p: Prepared): Promise<TrainResult> {
+  const { cfg, state, resumed, graphs, runtime, trainSession, evalSession, trainSet, testSet, seed, batch, lr, fused } = p;
+  const swept = sweepRunFolder(opts.out, { all: true });
+  if (swept.length) log(`removed ${swept.length} temporary file(s) left by killed runs: ${swept.join(', ')}`);
   const metricsPath = join(opts.out, 'metrics.jsonl');
   let lastGood: GoodCheckpoint | undefined;
   if (resumed) {
-    lastGood = { dir: resumed.dir, epoch: state.training.epoch };
+    lastGood = { dir: resumed.dir, epoch: state.training.epoch, step: state.training.step };
     log(`resuming from ${resumed.dir} (epoch ${state.training.epoch}, step ${state.training.step})`);
+    // A fresh run stopped after its first checkpoint: the run it replaces can go now (it may have gone already).
+    retirePreviousRun(opts.out);
     // metrics.jsonl keeps only the epochs the checkpoint has, so the file matches an uninterrupted run.
     writeFileSync(metricsPath, state.metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
   } else {
-    if (clearRunOutputs(opts.out)) log(`replacing the previous run in ${opts.out}`);
+    if (setAsidePreviousRun(opts.out))
+      log(`replacing the previous run in ${opts.out} (its bundle stays until this run saves its first checkpoint)`);
     writeFileSync(metricsPath, '');
   }
+  /** The error that ends an interrupted run: what was kept, and the command that continues (`epoch`: 1-based). */
+  const stopped = (epoch: number): TrainingInterruptedError => {
+    const sig = String(opts.signal?.reason ?? 'SIGINT');
+    const words = opts.commandLine;
+    const again = (extra: string[]) =>
+      words ? shellLine(['onnxvae', ...words, ...extra]) : `the same options${extra.length ? ' and --resume' : ''}`;
+    let kept: string;
+    if (lastGood) {
+      const lost = trainer.step - lastGood.step;
+      kept =
+        `kept the checkpoint ${lastGood.dir} (epoch ${lastGood.epoch}, step ${lastGood.step})` +
+        `${lost > 0 ? `; the ${lost} steps after it are not saved` : ''}.\n` +
+        `continue with: ${again(words?.includes('--resume') ? [] : ['--resume'])}`;
+    } else {
+      kept =
+        `nothing was saved (no checkpoint yet)${existsSync(join(opts.out, 'manifest.json')) ? `; the previous run's bundle in ${opts.out} is kept` : ''}.\n` +
+        `start again with: ${again([])}`;
+    }
+    return new TrainingInterruptedError(
+      `training interrupted (${sig}) in epoch ${epoch} at step ${trainer.step}; ${kept}`,
+      lastGood,
+      SIGNAL_EXIT[sig] ?? 130,
+    );
+  };
 
   const stepsPerEpoch = Math.floor(trainSet.n / batch) || 1;
   const trainer = new Trainer(runtime.ort, trainSession, graphs.manifest, state, {
@@ -240,6 +373,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       const y = cfg.conditional ? concatLabels(pendingY) : undefined;
       pending = [];
       pendingY = [];
+      if (opts.signal?.aborted) {
+        progress.done();
+        throw stopped(epoch + 1);
+      }
       let m: Awaited<ReturnType<Trainer['trainStep']>>;
       try {
         m = await trainer.trainStep(x, b.size, y);
@@ -279,8 +416,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
     trainer.setEpoch(epoch + 1);
     const last = epoch + 1 === opts.epochs;
     if (last || (epoch + 1) % (opts.saveEvery ?? 1) === 0) {
-      lastGood = { dir: writeCheckpoint(opts.out, await snapshotBundle(), opts.keepCheckpoints ?? 3), epoch: epoch + 1 };
+      const dir = writeCheckpoint(opts.out, await snapshotBundle(), opts.keepCheckpoints ?? 3);
+      lastGood = { dir, epoch: epoch + 1, step: trainer.step };
+      if (retirePreviousRun(opts.out)) log(`removed the previous run's bundle from ${opts.out}: this run has a checkpoint now`);
     }
+    if (opts.signal?.aborted && !last) throw stopped(epoch + 1);
   }
 
   const finalBundle = await snapshotBundle();

@@ -20,7 +20,8 @@ import {
   type VarianceReport,
 } from '@onnxvae/core';
 import { ensureWritableDir, readBundleDir } from './bundle-io.js';
-import { loadData } from './data/source.js';
+import type { Dataset } from './data/dataset.js';
+import { loadData, loadTestData } from './data/source.js';
 import { barChartPng, type Rgb } from './report/png.js';
 import { createNodeRuntime, type ProviderChoice } from './session.js';
 import { inputShapeFor } from './train.js';
@@ -30,6 +31,8 @@ export interface VarianceCommandOptions {
   bundle?: string;
   config?: Partial<VaeConfig>;
   data: string;
+  /** Take the batch from this file (its first examples) instead of the training split of `data`. */
+  testData?: string;
   binarize?: boolean;
   limit?: number;
   /** Examples in the batch (default 64). */
@@ -80,13 +83,19 @@ export async function gradientVarianceReport(opts: VarianceCommandOptions): Prom
     dataSeed = b.manifest.training.seed; // a user file's split is the one training made
   } else cfg = resolveConfig(opts.config ?? {});
   const bernoulli = cfg.likelihood.type === 'bernoulli';
-  const { train } = loadData({
-    data: opts.data,
-    binarize: opts.binarize,
-    limit: opts.limit,
-    seed: dataSeed,
-    requireUnitInterval: bernoulli,
-  });
+  const spec = { data: opts.data, binarize: opts.binarize, limit: opts.limit, seed: dataSeed, requireUnitInterval: bernoulli };
+  let train: Dataset;
+  let what: string;
+  if (opts.testData) {
+    ({ test: train } = loadTestData({ ...spec, limit: undefined, testData: opts.testData }));
+    what = `${opts.testData} (--test-data)`;
+  } else {
+    ({ train } = loadData(spec));
+    what =
+      opts.data === 'mnist'
+        ? 'the MNIST training split'
+        : `the training split of ${opts.data} (80%, drawn with the ${opts.bundle ? 'training ' : ''}seed ${dataSeed})`;
+  }
   if (!opts.bundle) {
     const inputShape = inputShapeFor(cfg.arch, train.dims);
     if (opts.config?.inputShape && JSON.stringify(opts.config.inputShape) !== JSON.stringify(inputShape)) {
@@ -99,6 +108,7 @@ export async function gradientVarianceReport(opts: VarianceCommandOptions): Prom
   if (train.dims.reduce((a, c) => a * c, 1) !== d) throw new Error(`data examples have [${train.dims}] values, the model takes ${d}`);
   const batch = Math.min(opts.batch ?? 64, train.n);
   const x = train.x.subarray(0, batch * d);
+  log(`variance: a batch of the first ${batch} examples of ${what}`);
   ensureWritableDir(opts.out);
 
   const rt = await createNodeRuntime({ provider: opts.provider ?? 'cpu' });

@@ -5,6 +5,7 @@ import { inflateSync, crc32 as zlibCrc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { GLYPH_HEIGHT, GLYPH_WIDTH, glyph } from './font-5x7.js';
 import { crc32, encodePng, formatTick, imageGrid, lineChartPng, textWidth } from './png.js';
+import { writeLossCurve } from './report.js';
 
 let dir = '';
 beforeAll(() => {
@@ -253,6 +254,57 @@ describe('lineChartPng', () => {
       if (values.length > 0) expect(count(d, red)).toBeGreaterThan(0);
     }
     expect(() => lineChartPng([], { width: 10, height: 10 })).toThrow(/at least 64×48/);
+  });
+});
+
+describe('the epoch chart (loss-curve.png)', () => {
+  /** The digits drawn below the x axis (the row with the longest black run), left to right, read with the 5×7 font. */
+  function xAxisDigits(d: Decoded): string {
+    const black = (x: number, y: number) => {
+      const i = (y * d.width + x) * 3;
+      return d.pixels[i] === 0 && d.pixels[i + 1] === 0 && d.pixels[i + 2] === 0;
+    };
+    let axis = 0;
+    let best = 0;
+    for (let y = 0; y < d.height; y++) {
+      let run = 0;
+      for (let x = 0; x < d.width; x++) {
+        run = black(x, y) ? run + 1 : 0;
+        if (run > best) [best, axis] = [run, y];
+      }
+    }
+    const found: string[] = [];
+    for (let y = axis + 1; y + GLYPH_HEIGHT <= d.height; y++) {
+      for (let x = 0; x + GLYPH_WIDTH <= d.width; x++) {
+        for (const ch of '0123456789') {
+          const rows = glyph(ch);
+          let same = true;
+          for (let r = 0; r < GLYPH_HEIGHT && same; r++)
+            for (let c = 0; c < GLYPH_WIDTH && same; c++) same = (rows[r][c] === '#') === black(x + c, y + r);
+          if (same) found.push(ch);
+        }
+      }
+    }
+    return found.join('');
+  }
+
+  it('counts epochs 1…N on its x axis, as metrics.jsonl and the report table do', () => {
+    const metrics = [1, 2, 3].map((epoch) => ({ epoch, train_elbo: -200 + 10 * epoch, test_elbo: -205 + 10 * epoch }));
+    const path = join(dir, 'loss-curve.png');
+    writeLossCurve(path, metrics, []);
+    expect(xAxisDigits(decodePng(readFileSync(path)))).toBe('13'); // the first and last tick: epoch 1 and epoch 3
+    const one = join(dir, 'one-epoch.png');
+    writeLossCurve(one, metrics.slice(0, 1), []);
+    expect(xAxisDigits(decodePng(readFileSync(one)))).toBe('1');
+  });
+
+  it('lineChartPng labels the x axis from xFirst (default 0: indices)', () => {
+    const values = [3, 1, 2, 0.5, 0.2];
+    const chart = (xFirst?: number) =>
+      decodePng(lineChartPng([{ name: 'a', values, color: [220, 40, 40] }], { width: 200, height: 120, xFirst }));
+    expect(xAxisDigits(chart())).toBe('04');
+    expect(xAxisDigits(chart(1))).toBe('15');
+    expect(() => chart(0.5)).toThrow(/xFirst must be an integer, got 0.5/);
   });
 });
 

@@ -250,6 +250,8 @@ export interface LineChartOptions {
   width: number;
   height: number;
   title?: string;
+  /** The x value of each series' first point, labelled under the axis (default 0; 1 for epochs 1…N). */
+  xFirst?: number;
 }
 
 const WHITE: Rgb = [255, 255, 255];
@@ -257,7 +259,7 @@ const BLACK: Rgb = [0, 0, 0];
 const GRAY: Rgb = [225, 225, 225];
 
 /**
- * A line chart of one or more series against their index (step or epoch), as an RGB PNG: axes, min/max tick labels
+ * A line chart of one or more series against their index (step or epoch, from `xFirst`), as an RGB PNG: axes, min/max tick labels
  * on both axes, a legend, and an optional title. Non-finite values are skipped (the line breaks there).
  */
 export function lineChartPng(series: Series[], options: LineChartOptions): Buffer {
@@ -295,7 +297,9 @@ export function lineChartPng(series: Series[], options: LineChartOptions): Buffe
   const left = Math.max(...yLabels.map((l) => textWidth(l, s))) + 8 * s;
   const top = title ? lineH + 8 * s : 6 * s;
   const bottom = lineH + 8 * s;
-  const right = 8 * s + textWidth(String(Math.max(steps - 1, 0)), s) / 2;
+  const xFirst = options.xFirst ?? 0;
+  if (!Number.isSafeInteger(xFirst)) throw new Error(`lineChartPng: xFirst must be an integer, got ${xFirst}`);
+  const right = 8 * s + textWidth(String(xFirst + Math.max(steps - 1, 0)), s) / 2;
   const x0 = left;
   const x1 = width - 1 - Math.ceil(right);
   const y0 = top;
@@ -333,8 +337,8 @@ export function lineChartPng(series: Series[], options: LineChartOptions): Buffe
     img.line(x0 - 3 * s, y, x0 - 1, y, BLACK);
     img.text(label, x0 - 4 * s - textWidth(label, s), Math.round(y - lineH / 2), BLACK, s);
   }
-  const xLabels: [string, number][] = [['0', px(0)]];
-  if (steps > 1) xLabels.push([String(steps - 1), px(steps - 1)]);
+  const xLabels: [string, number][] = [[String(xFirst), px(0)]];
+  if (steps > 1) xLabels.push([String(xFirst + steps - 1), px(steps - 1)]);
   for (const [label, x] of xLabels) {
     img.line(x, y1 + 1, x, y1 + 3 * s, BLACK);
     img.text(label, Math.round(x - textWidth(label, s) / 2), y1 + 5 * s, BLACK, s);

@@ -24,7 +24,9 @@ export function writeLossCurve(path: string, metrics: EpochMetrics[], stepLosses
     { name: 'train ELBO', values: metrics.map((m) => m.train_elbo), color: [31, 119, 180] as const },
     { name: 'test ELBO', values: metrics.map((m) => m.test_elbo), color: [214, 39, 40] as const },
   ];
-  writeFileSync(path, lineChartPng(series, { width: 720, height: 420, title: 'ELBO per epoch (nats)' }));
+  // Epochs count from 1, as in metrics.jsonl and the report's table; a resumed run's metrics still start at its epoch 1.
+  const xFirst = metrics[0]?.epoch ?? 1;
+  writeFileSync(path, lineChartPng(series, { width: 720, height: 420, title: 'ELBO per epoch (nats)', xFirst }));
   if (stepLosses.length > 1) {
     writeFileSync(
       path.replace(/\.png$/, '-steps.png'),
