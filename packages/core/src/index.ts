@@ -35,7 +35,7 @@ export * from './nn/params.js';
 export * from './ops/index.js';
 export * from './optim/optimizer.js';
 export * from './runtime/evaluator.js';
-export * from './runtime/prng.js';
+export * from './random/prng.js';
 export * from './runtime/refiner.js';
 export * from './runtime/sampler.js';
 export * from './runtime/session.js';

@@ -7,7 +7,7 @@ import { type TensorData, tensorData } from '../ir/tensor.js';
 import { resolveConfig, type VaeConfig } from '../models/config.js';
 import { buildDecoder, buildEncoder, buildEval, buildTrainStep, optimizerStateSpecs, parameterSpecs, signature } from '../models/graphs.js';
 import { initParams } from '../nn/params.js';
-import { Prng } from '../runtime/prng.js';
+import { Prng } from '../random/prng.js';
 import {
   BUNDLE_FILES,
   BUNDLE_FORMAT,

@@ -12,7 +12,7 @@
 import { type ConditionalConfig, type Likelihood, resolveConfig, type VaeConfig } from '../models/config.js';
 import { type GraphSignature, optimizerStateSpecs, parameterSpecs, type TensorInfo } from '../models/graphs.js';
 import type { OptimizerConfig } from '../optim/optimizer.js';
-import { Prng, type PrngState } from '../runtime/prng.js';
+import { Prng, type PrngState } from '../random/prng.js';
 import { parseUntrustedJson } from './json.js';
 
 export const BUNDLE_FORMAT = 'onnxvae-bundle';

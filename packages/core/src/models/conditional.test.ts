@@ -5,7 +5,7 @@ import { createBundle, initialState, type ModelState } from '../artifacts/bundle
 import { serializeModel } from '../ir/serialize.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
 import type { OptimizerConfig } from '../optim/optimizer.js';
-import { Prng } from '../runtime/prng.js';
+import { Prng } from '../random/prng.js';
 import { amortizationGap } from '../runtime/refiner.js';
 import { Sampler } from '../runtime/sampler.js';
 import { type OrtModule, toOrtTensor } from '../runtime/session.js';

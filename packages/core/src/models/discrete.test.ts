@@ -5,7 +5,7 @@ import { createBundle, initialState } from '../artifacts/bundle.js';
 import { Graph } from '../ir/graph.js';
 import { tensorData } from '../ir/tensor.js';
 import { Evaluator } from '../runtime/evaluator.js';
-import { Prng } from '../runtime/prng.js';
+import { Prng } from '../random/prng.js';
 import { Sampler } from '../runtime/sampler.js';
 import { Trainer } from '../runtime/trainer.js';
 import { runGraph } from '../testing/run-graph.js';

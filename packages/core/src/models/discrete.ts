@@ -15,7 +15,7 @@ import type { Graph, Value } from '../ir/graph.js';
 import { tensorData } from '../ir/tensor.js';
 import { linear } from '../nn/layers.js';
 import type { ParamBinder } from '../nn/params.js';
-import type { Prng } from '../runtime/prng.js';
+import type { Prng } from '../random/prng.js';
 import type { VaeConfig } from './config.js';
 import { bernoulliLogProb } from './distributions.js';
 import { decode, encoderFeatures, logLikelihood } from './vae.js';

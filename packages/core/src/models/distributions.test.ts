@@ -2,7 +2,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { Graph } from '../ir/graph.js';
 import { tensorData } from '../ir/tensor.js';
-import { Prng } from '../runtime/prng.js';
+import { Prng } from '../random/prng.js';
 import { runGraph } from '../testing/run-graph.js';
 import {
   bernoulliLogProb,

@@ -16,7 +16,7 @@ import { Graph, type Value } from '../ir/graph.js';
 import { serializeModel } from '../ir/serialize.js';
 import type { TensorData } from '../ir/tensor.js';
 import { ParamBinder } from '../nn/params.js';
-import { Prng } from '../runtime/prng.js';
+import { Prng } from '../random/prng.js';
 import type { OrtModule } from '../runtime/session.js';
 import { inputSize, type VaeConfig } from './config.js';
 import { fillLatentNoise, isDiscrete, latentWidth } from './discrete.js';

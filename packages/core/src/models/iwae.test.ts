@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { createBundle, initialState } from '../artifacts/bundle.js';
 import { tensorData } from '../ir/tensor.js';
 import { Evaluator } from '../runtime/evaluator.js';
-import { Prng } from '../runtime/prng.js';
+import { Prng } from '../random/prng.js';
 import { Trainer } from '../runtime/trainer.js';
 import { runGraph } from '../testing/run-graph.js';
 import { synthBinary } from '../testing/synthetic.js';

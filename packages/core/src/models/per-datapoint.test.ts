@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createBundle, initialState } from '../artifacts/bundle.js';
 import { serializeModel } from '../ir/serialize.js';
 import { tensorData } from '../ir/tensor.js';
-import { Prng } from '../runtime/prng.js';
+import { Prng } from '../random/prng.js';
 import { amortizationGap } from '../runtime/refiner.js';
 import { type OrtModule, type SessionFactory, toOrtTensor } from '../runtime/session.js';
 import { Trainer } from '../runtime/trainer.js';

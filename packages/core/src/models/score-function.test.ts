@@ -3,7 +3,7 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { createBundle, initialState } from '../artifacts/bundle.js';
 import { tensorData } from '../ir/tensor.js';
-import { Prng } from '../runtime/prng.js';
+import { Prng } from '../random/prng.js';
 import { Trainer } from '../runtime/trainer.js';
 import { runGraph } from '../testing/run-graph.js';
 import { synthBinary } from '../testing/synthetic.js';

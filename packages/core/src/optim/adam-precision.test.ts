@@ -9,7 +9,7 @@ import { initialState } from '../artifacts/bundle.js';
 import { serializeModel } from '../ir/serialize.js';
 import { resolveConfig } from '../models/config.js';
 import { buildTrainStep, parameterSpecs, updatedName } from '../models/graphs.js';
-import { Prng } from '../runtime/prng.js';
+import { Prng } from '../random/prng.js';
 import { synthBinary } from '../testing/synthetic.js';
 
 type DT = 'float32' | 'float64';

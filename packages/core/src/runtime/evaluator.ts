@@ -9,7 +9,7 @@ import type { TensorData } from '../ir/tensor.js';
 import { oneHot } from '../models/conditional.js';
 import { fillLatentNoise, latentWidth } from '../models/discrete.js';
 import { RunningLogMeanExp } from './log-mean-exp.js';
-import { Prng } from './prng.js';
+import { Prng } from '../random/prng.js';
 import type { OrtModule } from './session.js';
 
 export interface EvalOptions {

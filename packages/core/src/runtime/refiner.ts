@@ -19,7 +19,7 @@ import { updatedName } from '../models/graphs.js';
 import { buildPosteriorEval, buildRefineStep, perDatapointStateNames, Q_LOGVAR, Q_MU, REFINE_OPTIMIZER } from '../models/per-datapoint.js';
 import type { OptimizerConfig } from '../optim/optimizer.js';
 import { RunningLogMeanExp } from './log-mean-exp.js';
-import { Prng } from './prng.js';
+import { Prng } from '../random/prng.js';
 import type { OrtModule, SessionFactory } from './session.js';
 
 type FloatArray = Float32Array | Float64Array;

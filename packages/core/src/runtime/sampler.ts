@@ -2,7 +2,7 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { oneHot } from '../models/conditional.js';
 import { type DiscretePrior, fillDiscretePrior } from '../models/discrete.js';
-import { Prng } from './prng.js';
+import { Prng } from '../random/prng.js';
 import type { OrtModule } from './session.js';
 
 export interface SamplerOptions {

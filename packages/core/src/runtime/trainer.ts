@@ -8,7 +8,7 @@ import { type TensorData, tensorData } from '../ir/tensor.js';
 import { oneHot } from '../models/conditional.js';
 import { fillLatentNoise, latentWidth } from '../models/discrete.js';
 import { TRAIN_METRICS, updatedName } from '../models/graphs.js';
-import { Prng } from './prng.js';
+import { Prng } from '../random/prng.js';
 import type { OrtModule } from './session.js';
 
 export interface StepMetrics {

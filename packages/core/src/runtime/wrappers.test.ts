@@ -5,7 +5,7 @@ import { createBundle, initialState } from '../artifacts/bundle.js';
 import { resolveConfig } from '../models/config.js';
 import { synthBinary } from '../testing/synthetic.js';
 import { Evaluator } from './evaluator.js';
-import { Prng } from './prng.js';
+import { Prng } from '../random/prng.js';
 import { Sampler } from './sampler.js';
 import { Trainer } from './trainer.js';
 

@@ -3,7 +3,7 @@
  * class, a hidden style picks the prototype), with `flip` of the pixels flipped. A conditional VAE must take the class
  * from y and the style from z.
  */
-import { Prng } from '../runtime/prng.js';
+import { Prng } from '../random/prng.js';
 
 export interface LabeledData {
   x: Float32Array;

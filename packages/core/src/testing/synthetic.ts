@@ -1,5 +1,5 @@
 /** Small synthetic binary data for tests: noisy copies of a few prototypes, so a VAE has structure to learn. */
-import { Prng } from '../runtime/prng.js';
+import { Prng } from '../random/prng.js';
 
 export function synthBinary(n: number, d: number, seed = 0, prototypes = 4, flip = 0.05): Float32Array {
   const r = new Prng(seed);
