@@ -4,7 +4,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { Evaluator, Prng } from '@onnxvae/core';
+import { Evaluator, imageDims, Prng } from '@onnxvae/core';
 import { readBundleDir, writeBundle } from './bundle-io.js';
 import { bundleSampler, checkLabels, gridLabels } from './conditional.js';
 import { readConfigFile } from './config-file.js';
@@ -13,7 +13,7 @@ import { formatGap, gapReport, gapSummary } from './gap.js';
 import { Progress } from './report/progress.js';
 import { writeImageGrid } from './report/report.js';
 import { createNodeRuntime, PROVIDERS, type ProviderChoice, setOrtLogLevel } from './session.js';
-import { imageDims, stopOnSignals, TrainingInterruptedError, train } from './train.js';
+import { stopOnSignals, TrainingInterruptedError, train } from './train.js';
 import { gradientVarianceReport } from './variance.js';
 
 /**

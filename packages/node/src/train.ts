@@ -5,6 +5,7 @@ import {
   type Bundle,
   createBundle,
   Evaluator,
+  imageDims,
   initialState,
   type ModelState,
   Prng,
@@ -440,13 +441,6 @@ function concat(parts: Float32Array[]): Float32Array {
     o += p.length;
   }
   return out;
-}
-
-/** Image height and width of an example, for pictures (flat data of a square size is shown as a square). */
-export function imageDims(cfg: VaeConfig): [number, number] | undefined {
-  if (cfg.inputShape.length === 3) return [cfg.inputShape[1], cfg.inputShape[2]];
-  const side = Math.round(Math.sqrt(cfg.inputShape[0]));
-  return side * side === cfg.inputShape[0] ? [side, side] : undefined;
 }
 
 async function writePictures(

@@ -8,8 +8,8 @@ import type { Manifest } from '../artifacts/bundle.js';
 import type { TensorData } from '../ir/tensor.js';
 import { oneHot } from '../models/conditional.js';
 import { fillLatentNoise, latentWidth } from '../models/discrete.js';
-import { RunningLogMeanExp } from './log-mean-exp.js';
 import { Prng } from '../random/prng.js';
+import { RunningLogMeanExp } from './log-mean-exp.js';
 import type { OrtModule } from './session.js';
 
 export interface EvalOptions {

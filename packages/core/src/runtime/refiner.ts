@@ -18,8 +18,8 @@ import type { VaeConfig } from '../models/config.js';
 import { updatedName } from '../models/graphs.js';
 import { buildPosteriorEval, buildRefineStep, perDatapointStateNames, Q_LOGVAR, Q_MU, REFINE_OPTIMIZER } from '../models/per-datapoint.js';
 import type { OptimizerConfig } from '../optim/optimizer.js';
-import { RunningLogMeanExp } from './log-mean-exp.js';
 import { Prng } from '../random/prng.js';
+import { RunningLogMeanExp } from './log-mean-exp.js';
 import type { OrtModule, SessionFactory } from './session.js';
 
 type FloatArray = Float32Array | Float64Array;

@@ -3,9 +3,9 @@ import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { createBundle, initialState } from '../artifacts/bundle.js';
 import { resolveConfig } from '../models/config.js';
+import { Prng } from '../random/prng.js';
 import { synthBinary } from '../testing/synthetic.js';
 import { Evaluator } from './evaluator.js';
-import { Prng } from '../random/prng.js';
 import { Sampler } from './sampler.js';
 import { Trainer } from './trainer.js';
 
