@@ -9,9 +9,10 @@ import { join } from 'node:path';
 import { gzipSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigFileError, readConfigFile } from '../config-file.js';
+import { DataFileError } from './errors.js';
 import { IdxError, readIdx } from './idx.js';
 import { NpyError, readNpy } from './npy.js';
-import { DataFileError, readDataBytes } from './read-bytes.js';
+import { readDataBytes } from './read-bytes.js';
 
 let dir = '';
 beforeAll(() => {

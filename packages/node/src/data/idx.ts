@@ -7,8 +7,12 @@
  */
 import { writeFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
-import { copyBytes, IdxError, readDataBytes } from './read-bytes.js';
+import { IdxError } from './errors.js';
+import { FROM_CODE, type IdxDType, product, TYPE_CODES } from './idx-header.js';
+import { copyBytes, readDataBytes } from './read-bytes.js';
 
+export { idxByteLength } from './idx-header.js';
+export type { IdxDType };
 export { IdxError };
 
 export type IdxTensor =
@@ -19,41 +23,7 @@ export type IdxTensor =
   | { dtype: 'float32'; shape: number[]; data: Float32Array }
   | { dtype: 'float64'; shape: number[]; data: Float64Array };
 
-export type IdxDType = IdxTensor['dtype'];
-
-const TYPE_CODES: Readonly<Record<IdxDType, { code: number; itemSize: number }>> = {
-  uint8: { code: 0x08, itemSize: 1 },
-  int8: { code: 0x09, itemSize: 1 },
-  int16: { code: 0x0b, itemSize: 2 },
-  int32: { code: 0x0c, itemSize: 4 },
-  float32: { code: 0x0d, itemSize: 4 },
-  float64: { code: 0x0e, itemSize: 8 },
-};
-
-const FROM_CODE: ReadonlyMap<number, IdxDType> = new Map((Object.keys(TYPE_CODES) as IdxDType[]).map((d) => [TYPE_CODES[d].code, d]));
-
 const hex = (b: number): string => `0x${b.toString(16).padStart(2, '0')}`;
-
-function product(shape: readonly number[]): number {
-  let n = 1;
-  for (const d of shape) n *= d;
-  return n;
-}
-
-/**
- * The file size an IDX header implies (header plus data), or undefined when `head` does not begin with a complete
- * IDX header. Lets a gzipped file be decompressed no further than that.
- */
-export function idxByteLength(head: Uint8Array): number | undefined {
-  if (head.length < 4 || head[0] !== 0 || head[1] !== 0) return undefined;
-  const dtype = FROM_CODE.get(head[2]);
-  const headerBytes = 4 + 4 * head[3];
-  if (dtype === undefined || head.length < headerBytes) return undefined;
-  const view = new DataView(head.buffer, head.byteOffset, head.byteLength);
-  let n = 1;
-  for (let i = 0; i < head[3]; i++) n *= view.getUint32(4 + 4 * i, false);
-  return headerBytes + n * TYPE_CODES[dtype].itemSize;
-}
 
 /** Parse IDX bytes (already gunzipped); `source` names the file in errors. */
 export function parseIdx(bytes: Uint8Array, source: string): IdxTensor {

@@ -1,30 +1,9 @@
 import { constants as bufferConstants } from 'node:buffer';
 import { readFileSync } from 'node:fs';
 import { gunzipSync, constants as zlibConstants } from 'node:zlib';
-import { idxByteLength } from './idx.js';
-import { npyByteLength } from './npy.js';
-
-// The readers' error classes live here, the module below idx.ts and npy.ts (which re-export theirs): read-bytes
-// asks both formats for the size their headers imply, so the three import each other, and a class that extends
-// another must not wait on a module still being evaluated.
-
-/** A data file that cannot be read (missing, corrupt gzip, not IDX or .npy); the message names the file. */
-export class DataFileError extends Error {
-  override name = 'DataFileError';
-}
-
-/** An IDX file that cannot be read; the message names the file. */
-export class IdxError extends DataFileError {
-  override name = 'IdxError';
-}
-
-/** A .npy file that cannot be read; the message names the file. */
-export class NpyError extends DataFileError {
-  override name = 'NpyError';
-}
-
-/** The error class a reader reports with (IdxError, NpyError, …). */
-export type DataErrorClass = new (message: string, options?: ErrorOptions) => Error;
+import { type DataErrorClass, DataFileError } from './errors.js';
+import { idxByteLength } from './idx-header.js';
+import { npyByteLength } from './npy-header.js';
 
 /** True when `bytes` starts with the gzip magic 0x1f 0x8b. */
 export function isGzip(bytes: Uint8Array): boolean {
