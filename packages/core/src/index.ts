@@ -17,6 +17,7 @@ export * from './artifacts/safetensors.js';
 export * from './artifacts/sha256.js';
 export * from './autodiff/gradients.js';
 export * from './image/dims.js';
+export * from './image/tile.js';
 export * from './ir/dtype.js';
 export * from './ir/graph.js';
 export * from './ir/serialize.js';

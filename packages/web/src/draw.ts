@@ -1,4 +1,5 @@
 /** Pixels to the screen: decoder outputs in [0, 1] as RGBA tiles, grids, ImageData and canvases. */
+import { tileImages, unitToByte } from '@onnxvae/core';
 
 export interface Rgba {
   width: number;
@@ -9,7 +10,7 @@ export interface Rgba {
 
 /**
  * Tiles n images of h×w values in [0, 1] into a grid (`cols` per row, `pad` gray pixels between, nearest-neighbour
- * `scale`). Non-finite values are drawn red, so a broken model never looks like a valid black image.
+ * `scale`; core's tileImages). Non-finite values are drawn red, so a broken model never looks like a valid black image.
  */
 export function gridRgba(
   images: Float32Array,
@@ -19,33 +20,18 @@ export function gridRgba(
   cols: number,
   opts: { pad?: number; scale?: number } = {},
 ): Rgba {
-  const pad = opts.pad ?? 2;
-  const scale = opts.scale ?? 1;
   if (images.length < n * h * w) throw new Error(`gridRgba: ${n} images of ${h}×${w} need ${n * h * w} values, got ${images.length}`);
-  const c = Math.max(1, Math.min(cols, n));
-  const rows = Math.ceil(n / c);
-  const width = pad + c * (w * scale + pad);
-  const height = pad + rows * (h * scale + pad);
-  const data = new Uint8ClampedArray(width * height * 4);
-  for (let i = 0; i < width * height; i++) {
-    data.set([96, 96, 96, 255], i * 4);
-  }
-  for (let k = 0; k < n; k++) {
-    const x0 = pad + (k % c) * (w * scale + pad);
-    const y0 = pad + Math.floor(k / c) * (h * scale + pad);
-    for (let y = 0; y < h * scale; y++) {
-      for (let x = 0; x < w * scale; x++) {
-        const v = images[k * h * w + Math.floor(y / scale) * w + Math.floor(x / scale)];
-        const o = ((y0 + y) * width + x0 + x) * 4;
-        if (!Number.isFinite(v)) data.set([255, 0, 0, 255], o);
-        else {
-          const g = Math.round(Math.min(1, Math.max(0, v)) * 255);
-          data.set([g, g, g, 255], o);
-        }
-      }
+  // Padding gray 96 travels through the tiler as 96/255 and comes back as 96 (unitToByte rounds float32 exactly).
+  const g = tileImages(images, n, h, w, Math.max(1, Math.min(cols, n)), { pad: opts.pad, scale: opts.scale, padValue: 96 / 255 });
+  const data = new Uint8ClampedArray(g.width * g.height * 4);
+  g.values.forEach((v, i) => {
+    if (!Number.isFinite(v)) data.set([255, 0, 0, 255], i * 4);
+    else {
+      const b = unitToByte(v);
+      data.set([b, b, b, 255], i * 4);
     }
-  }
-  return { width, height, data };
+  });
+  return { width: g.width, height: g.height, data };
 }
 
 /** Draws RGBA pixels onto a canvas (resizing it to fit). */

@@ -1,7 +1,36 @@
 /** The pictures and the HTML page a training run leaves in its output folder. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodePng, imageGrid, lineChartPng } from './png.js';
+import { tileImages, unitToByte } from '@onnxvae/core';
+import { lineChartPng } from './charts.js';
+import { encodePng } from './png-codec.js';
+
+export interface GrayImage {
+  width: number;
+  height: number;
+  /** One byte per pixel, row-major: pass to `encodePng(width, height, 1, pixels)`. */
+  pixels: Uint8Array;
+}
+
+export interface ImageGridOptions {
+  /** Pixels of padding between and around tiles (default 2). */
+  pad?: number;
+  /** Integer upscaling of each tile, nearest neighbour (default 1). */
+  scale?: number;
+  /** Gray level of the padding, 0–255 (default 128, visible against both black and white digits). */
+  padValue?: number;
+}
+
+/**
+ * Tile `n` images of h×w values in [0, 1] (row-major, one after another) into a gray grid with `cols` columns
+ * (fewer if n < cols), left to right then top to bottom (core's tileImages). Values map to round(255·v), clamped to
+ * [0, 1]; NaN → 0.
+ */
+export function imageGrid(images: Float32Array, n: number, h: number, w: number, cols: number, options: ImageGridOptions = {}): GrayImage {
+  // The padding's gray level p goes through the tiler as p/255 and comes back as p (unitToByte rounds float32 exactly).
+  const g = tileImages(images, n, h, w, cols, { pad: options.pad, scale: options.scale, padValue: (options.padValue ?? 128) / 255 });
+  return { width: g.width, height: g.height, pixels: Uint8Array.from(g.values, unitToByte) };
+}
 
 /** Writes a grid of images (values in [0, 1]) as a PNG; images are [n, h, w] or [n, c=1, h, w]. */
 export function writeImageGrid(path: string, images: Float32Array, n: number, h: number, w: number, cols: number, scale = 2): void {
