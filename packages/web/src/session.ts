@@ -37,7 +37,7 @@ export async function createWebRuntime(opts: { prefer?: WebProvider | 'auto' } =
  * The session factory of a WebRuntime on `provider`: outputs asked to stay on the device become gpu-buffer tensors
  * on WebGPU (the parameters a fine-tuner feeds back in), and errors name the file and the provider.
  */
-export function webSessionFactory(module: Pick<typeof ort, 'InferenceSession'>, provider: WebProvider): SessionFactory {
+function webSessionFactory(module: Pick<typeof ort, 'InferenceSession'>, provider: WebProvider): SessionFactory {
   return (model, name, options) => {
     const keep = provider === 'webgpu' ? (options?.outputsOnDevice ?? []) : [];
     const so: ort.InferenceSession.SessionOptions = { executionProviders: [provider] };
