@@ -358,8 +358,9 @@ async function runLoop(opts: TrainOptions, log: (line: string) => void, p: Prepa
   const ev = () => new Evaluator(runtime.ort, evalSession, graphs.manifest, trainer.parameterTensors);
   let r: Awaited<ReturnType<typeof fit>>;
   try {
+    // core's loop: fused groups, labels, per-epoch means, Ctrl-C at the next step; here: progress, test ELBO, files.
+    // dropLast keeps every step's batch the same size, so steps (and fused groups) line up across resumes.
     r = await fit(trainer, (epoch) => batches(trainSet, batch, { shuffle: true, seed, epoch, dropLast: trainSet.n >= batch }), {
-      // dropLast keeps every step's batch the same size, so steps (and fused groups) line up across resumes.
       epochs: Math.max(0, opts.epochs - state.training.epoch),
       signal: opts.signal,
       checkpointEvery: opts.saveEvery,
