@@ -49,22 +49,22 @@ async function loadDigits(): Promise<{ x: Float32Array; n: number; labels: numbe
   return { x: Float32Array.from(bytes, (b) => b / 255), n: meta.shape[0], labels: meta.labels };
 }
 
-/** The digits in a fixed shuffled order, so every fine-tuning batch mixes the classes. */
-function shuffled(d: { x: Float32Array; n: number }, D: number): Float32Array {
+/** The digits in a fixed shuffled order, so every fine-tuning batch mixes the classes (with their labels). */
+function shuffled(d: { x: Float32Array; n: number; labels: number[] }, D: number): { x: Float32Array; labels: Int32Array } {
   const perm = new Prng(7).permutation(d.n);
   const out = new Float32Array(d.x.length);
   for (const [i, src] of perm.entries()) out.set(d.x.subarray(src * D, (src + 1) * D), i * D);
-  return out;
+  return { x: out, labels: Int32Array.from(perm, (src) => d.labels[src]) };
 }
 
 /** The digits of one class, in file order. */
-function pick(d: { x: Float32Array; n: number; labels: number[] }, D: number, label: number): Float32Array {
+function pick(d: { x: Float32Array; n: number; labels: number[] }, D: number, label: number): { x: Float32Array; labels: Int32Array } {
   const rows = d.labels.flatMap((l, i) => (l === label ? [i] : []));
   const out = new Float32Array(rows.length * D);
   rows.forEach((src, i) => {
     out.set(d.x.subarray(src * D, (src + 1) * D), i * D);
   });
-  return out;
+  return { x: out, labels: new Int32Array(rows.length).fill(label) };
 }
 
 async function main(): Promise<void> {
@@ -91,7 +91,12 @@ async function main(): Promise<void> {
   const [h, w] = model.imageSize;
   const L = model.latent;
   state.latent = L;
-  state.decode = async (z, n) => Array.from(await model.sampler.decode(Float32Array.from(z), n));
+  // A conditional model decodes with a label: the samples show one class per position, the sliders class `?label=`.
+  const classes = model.classes;
+  state.classes = classes;
+  const sliderLabel = classes === undefined ? undefined : Number(params.get('label') ?? 0);
+  const sampleLabels = classes === undefined ? undefined : Array.from({ length: 16 }, (_, i) => i % classes);
+  state.decode = async (z, n) => Array.from(await model.sampler.decode(Float32Array.from(z), n, sliderLabel));
   $('status').textContent = `Running on ${rt.provider} (${rt.notes.join('; ')}). Model: ${modelUrl}, latent size ${L}.`;
 
   // Samples.
@@ -100,7 +105,8 @@ async function main(): Promise<void> {
   const resample = async () => {
     const t = Number(($('temperature') as HTMLInputElement).value);
     $('tval').textContent = String(t);
-    const s = await model.sampler.sample(16, { temperature: t, prng });
+    const s = await model.sampler.sample(16, { temperature: t, prng, label: sampleLabels });
+    state.sampleLabels = sampleLabels;
     state.sampleZ = Array.from(s.z);
     state.samplePixels = Array.from(s.x);
     state.sampleTemperature = t;
@@ -116,7 +122,7 @@ async function main(): Promise<void> {
   const sliderJob = new LatestOnly();
   const redraw = async () => {
     const now = z.slice();
-    drawImages($<HTMLCanvasElement>('slider-out'), await model.sampler.decode(now, 1), 1, h, w, 1, 6);
+    drawImages($<HTMLCanvasElement>('slider-out'), await model.sampler.decode(now, 1, sliderLabel), 1, h, w, 1, 6);
     state.sliderZ = Array.from(now);
   };
   for (let i = 0; i < dims; i++) {
@@ -146,8 +152,10 @@ async function main(): Promise<void> {
     const two = new Float32Array(2 * D);
     two.set(digits.x.subarray(a * D, (a + 1) * D));
     two.set(digits.x.subarray(b * D, (b + 1) * D), D);
-    const { mu } = await model.sampler.encode(two, 2);
-    const r = await model.sampler.interpolate(mu.slice(0, L), mu.slice(L, 2 * L), 10, 'slerp');
+    const ab = classes === undefined ? undefined : [digits.labels[a], digits.labels[b]];
+    const { mu } = await model.sampler.encode(two, 2, ab);
+    // A conditional model keeps the target's class along the path: only the style moves.
+    const r = await model.sampler.interpolate(mu.slice(0, L), mu.slice(L, 2 * L), 10, 'slerp', ab?.[1]);
     drawImages($<HTMLCanvasElement>('interpolation'), r.x, 10, h, w, 10, 3);
   };
   await interp();
@@ -167,7 +175,15 @@ async function main(): Promise<void> {
       }
     }
     const [h2, w2] = m2.imageSize;
-    drawImages($<HTMLCanvasElement>('map'), await m2.sampler.decode(grid, G * G), G * G, h2, w2, G, 1);
+    drawImages(
+      $<HTMLCanvasElement>('map'),
+      await m2.sampler.decode(grid, G * G, m2.classes === undefined ? undefined : 0),
+      G * G,
+      h2,
+      w2,
+      G,
+      1,
+    );
     state.mapReady = true;
   } catch (e) {
     $('map-note').textContent = `No 2-D map: ${(e as Error).message}`;
@@ -187,12 +203,12 @@ async function main(): Promise<void> {
       // All 200 digits in mixed batches of 50, or the 20 digits of one class as one batch.
       const only = ($('ft-digits') as HTMLSelectElement).value;
       const pool = only === 'all' ? shuffled(digits, D) : pick(digits, D, Number(only));
-      const poolN = pool.length / D;
+      const poolN = pool.labels.length;
       const B = Math.min(50, poolN);
       const t0 = performance.now();
       for (let s = 0; s < 20; s++) {
         const k = (s * B) % poolN;
-        const m = await tuner.step(pool.slice(k * D, (k + B) * D), B);
+        const m = await tuner.step(pool.x.slice(k * D, (k + B) * D), B, classes === undefined ? undefined : pool.labels.slice(k, k + B));
         state.msPerStep = (performance.now() - t0) / (s + 1);
         state.losses.push(m.loss);
         drawLossCurve($('loss') as HTMLCanvasElement, state.losses, 'loss (nats)');

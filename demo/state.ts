@@ -5,6 +5,10 @@ export interface DemoState {
   provider?: string;
   notes?: string[];
   latent?: number;
+  /** A conditional model's classes (undefined for a plain one). */
+  classes?: number;
+  /** The labels the samples were drawn for (a conditional model: one class per position). */
+  sampleLabels?: number[];
   sampleZ?: number[];
   samplePixels?: number[];
   /** The temperature the drawn samples were drawn at. */

@@ -1,7 +1,8 @@
 /**
  * The demo page in a real browser: headless Debian Chromium driven by playwright-core, on WebGPU (SwiftShader's
  * software Vulkan adapter) and on WASM. Checks that samples render, that decoded pixels match onnxruntime-node for
- * the same z, that fine-tuning lowers the loss, that a screenshot is not blank, and that bad input is reported.
+ * the same z, that fine-tuning lowers the loss, that a screenshot is not blank, that a conditional bundle loads and
+ * draws labelled samples, and that bad input is reported.
  */
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -16,6 +17,9 @@ import { buildDemo } from '../../demo/build.mjs';
 // @ts-expect-error: plain .mjs helpers without type declarations
 import { startServer } from '../../demo/serve.mjs';
 import type { DemoState } from '../../demo/state.js';
+import { createBundle, initialState, openSampler, resolveConfig } from '../../packages/core/src/index.js';
+import { readBundleDir, writeBundle } from '../../packages/node/src/bundle-io.js';
+import { createNodeRuntime } from '../../packages/node/src/session.js';
 import { decodePng } from './png-decode.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -48,6 +52,8 @@ let webgpuLosses: number[] | undefined;
 const contexts: BrowserContext[] = [];
 /** A private folder (the server mounts it at /test-models/bad-model/), so no other test's cleanup can remove it. */
 const badDir = mkdtempSync(join(tmpdir(), 'onnxvae-bad-model-'));
+/** A conditional bundle (784-32-4, 10 classes, fresh weights), mounted at /test-models/cvae/. */
+const cvaeDir = mkdtempSync(join(tmpdir(), 'onnxvae-cvae-'));
 
 async function launch(webgpu: boolean): Promise<BrowserContext> {
   const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'onnxvae-chromium-')), {
@@ -144,19 +150,22 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 describe.skipIf(!haveChromium)('demo page in headless Chromium', () => {
   beforeAll(async () => {
     await buildDemo();
-    server = await startServer(0, { root, mounts: { '/test-models/bad-model/': badDir } });
+    server = await startServer(0, { root, mounts: { '/test-models/bad-model/': badDir, '/test-models/cvae/': cvaeDir } });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     // A copy of the model with one byte of decoder.onnx flipped: the manifest's sha256 must catch it.
     cpSync(join(root, 'models/mnist'), badDir, { recursive: true });
     const dec = readFileSync(join(badDir, 'decoder.onnx'));
     dec[dec.length - 100] ^= 0xff;
     writeFileSync(join(badDir, 'decoder.onnx'), dec);
+    const cvae = resolveConfig({ inputShape: [784], hidden: [32], latent: 4, conditional: { classes: 10, prior: 'learned' } });
+    writeBundle(cvaeDir, await createBundle(cvae, initialState(cvae, 1)));
   }, 120_000);
 
   afterAll(async () => {
     for (const c of contexts) await c.close();
     server?.close();
     rmSync(badDir, { recursive: true, force: true });
+    rmSync(cvaeDir, { recursive: true, force: true });
   });
 
   it('renders on WebGPU, matches onnxruntime-node, fine-tunes, and its screenshot is not blank', async () => {
@@ -252,6 +261,35 @@ describe.skipIf(!haveChromium)('demo page in headless Chromium', () => {
     expect(retuned.every((v) => v >= 0 && v <= 1)).toBe(true);
     expect(maxAbsDiff(retuned, demo.samplePixels as number[])).toBeGreaterThan(1e-3);
   }, 180_000);
+
+  it('loads a conditional bundle in WebModel on WASM, draws labelled samples and fine-tunes with labels', async () => {
+    const ctx = await launch(false);
+    const { page, demo } = await open(ctx, 'provider=wasm&model=/test-models/cvae');
+    expect(demo.error).toBeUndefined();
+    expect(demo.classes).toBe(10);
+    const labels = demo.sampleLabels as number[];
+    expect(labels).toEqual(Array.from({ length: 16 }, (_, i) => i % 10));
+    // The page's pixels are the decoder's for its z and those labels, as onnxruntime-node decodes them through the
+    // same seam (openSampler); float32 on the CPU in both, so rounding only.
+    const ref = await openSampler(await createNodeRuntime({ provider: 'cpu' }), await readBundleDir(cvaeDir));
+    const z = Float32Array.from(demo.sampleZ as number[]);
+    const want = await ref.decode(z, 16, labels);
+    expect(maxAbsDiff(demo.samplePixels as number[], want)).toBeLessThan(1e-5);
+    // Not vacuous: with other labels the same z decode to other pixels (~0.09 apart with these weights).
+    const other = await ref.decode(
+      z,
+      16,
+      labels.map((l) => (l + 1) % 10),
+    );
+    expect(maxAbsDiff(other, want)).toBeGreaterThan(1e-2);
+    await page.click('#finetune');
+    await page.waitForFunction(() => window.__demo.finetuneDone || window.__demo.error, null, { timeout: 120_000 });
+    const after = await page.evaluate(() => ({ losses: window.__demo.losses, error: window.__demo.error }));
+    expect(after.error).toBeUndefined();
+    expect(after.losses.length).toBe(20);
+    // Batches cycle every 4 steps: the same batch (with its labels) after 16 Adam steps has a lower loss.
+    expect(after.losses[16]).toBeLessThan(after.losses[0]);
+  }, 120_000);
 
   it('says so when WebGPU is missing, and falls back to WASM', async () => {
     const ctx = await launch(false);

@@ -1,15 +1,5 @@
-/** Conditional models in the Node tools: label checks, label batches, and samplers that know the classes and prior. */
-import {
-  conditionalPriorTable,
-  decodeSafetensors,
-  type OrtModule,
-  Sampler,
-  type SessionFactory,
-  samplerLatent,
-  type TensorData,
-  tensorData,
-  type VaeConfig,
-} from '@onnxvae/core';
+/** Conditional models in the Node tools: label checks and grid labels (samplers: core's openSampler). */
+import { type OrtModule, openSampler, type Sampler, type SessionFactory, type TensorData, type VaeConfig } from '@onnxvae/core';
 import type { Dataset } from './data/dataset.js';
 
 /** Fails, naming the data, when a conditional model gets data without labels or with labels outside its classes. */
@@ -27,28 +17,13 @@ export function checkLabels(cfg: VaeConfig, ds: Dataset, what: string): void {
   }
 }
 
-/** Joins the label arrays of fused batches. */
-export function concatLabels(parts: (Int32Array | undefined)[]): Int32Array | undefined {
-  if (parts.some((p) => p === undefined)) return undefined;
-  const out = new Int32Array(parts.reduce((a, p) => a + (p as Int32Array).length, 0));
-  let o = 0;
-  for (const p of parts as Int32Array[]) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
+// Moved to core (runtime/fit.ts, runtime/open-sampler.ts); re-exported so @onnxvae/node's API stays the same.
+export { checkpointParams, concatLabels } from '@onnxvae/core';
 
-/** The float parameters in a bundle's checkpoint bytes (already verified against the manifest when loaded). */
-export function checkpointParams(bytes: Uint8Array): Record<string, TensorData> {
-  const out: Record<string, TensorData> = {};
-  for (const [k, t] of Object.entries(decodeSafetensors(bytes).tensors)) {
-    if (t.dtype === 'float32' || t.dtype === 'float64') out[k] = tensorData(t.dtype, t.shape, t.data);
-  }
-  return out;
-}
-
-/** A Sampler over a bundle's decoder (and encoder): for a conditional model with its classes and its prior table. */
+/**
+ * A Sampler over a bundle's decoder (and encoder): for a conditional model with its classes and its prior table.
+ * The same as core's `openSampler({ ort, createSession }, b, { params, encoder: withEncoder })`.
+ */
 export async function bundleSampler(
   ort: OrtModule,
   createSession: SessionFactory,
@@ -56,18 +31,7 @@ export async function bundleSampler(
   params: Record<string, TensorData>,
   withEncoder = true,
 ): Promise<Sampler> {
-  const cfg = b.manifest.config;
-  return new Sampler(
-    ort,
-    await createSession(b.files['decoder.onnx'], 'decoder.onnx'),
-    withEncoder ? await createSession(b.files['encoder.onnx'], 'encoder.onnx') : undefined,
-    {
-      ...samplerLatent(cfg), // the latent width, and a discrete model's prior
-      outputSize: cfg.inputShape.reduce((a, c) => a * c, 1),
-      dtype: cfg.dtype,
-      ...(cfg.conditional ? { classes: cfg.conditional.classes, prior: conditionalPriorTable(cfg, params) } : {}),
-    },
-  );
+  return openSampler({ ort, createSession }, b, { params, encoder: withEncoder });
 }
 
 /**

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import type { SessionFactory } from '@onnxvae/core';
+import type { Runtime, SessionFactory, SessionOptions } from '@onnxvae/core';
 import * as ort from 'onnxruntime-node';
 
 export type Provider = 'cpu' | 'cuda' | 'webgpu';
@@ -20,12 +20,9 @@ export interface NodeSessionOptions {
   graphOptimization?: 'disabled' | 'basic' | 'extended' | 'all';
 }
 
-export interface NodeRuntime {
-  provider: Provider;
-  /** Why each provider was chosen or skipped, in order tried. */
-  notes: string[];
-  createSession: SessionFactory;
-  ort: typeof ort;
+/** core's Runtime on onnxruntime-node: its full module (env, …) and one of its providers. */
+export interface NodeRuntime extends Runtime<Provider> {
+  readonly ort: typeof ort;
 }
 
 export class ProviderError extends Error {
@@ -75,6 +72,17 @@ function sessionOptions(provider: Provider, opts: NodeSessionOptions): ort.Infer
     o.intraOpNumThreads = opts.threads;
   }
   return o;
+}
+
+/** A caller's SessionOptions over the runtime's own: outputs kept on a WebGPU device stay there as gpu-buffer tensors. */
+function withSessionOptions(
+  provider: Provider,
+  so: ort.InferenceSession.SessionOptions,
+  extra: SessionOptions | undefined,
+): ort.InferenceSession.SessionOptions {
+  const keep = extra?.outputsOnDevice;
+  if (!keep?.length || provider !== 'webgpu') return so;
+  return { ...so, preferredOutputLocation: Object.fromEntries(keep.map((n) => [n, 'gpu-buffer' as const])) };
 }
 
 /** Why a provider failed, and what to do about it, from ORT's error message and what is installed. */
@@ -156,9 +164,9 @@ export async function createNodeRuntime(opts: NodeSessionOptions = {}): Promise<
     }
   }
   const so = sessionOptions(provider, opts);
-  const createSession: SessionFactory = async (model, name) => {
+  const createSession: SessionFactory = async (model, name, extra?: SessionOptions) => {
     try {
-      return await ort.InferenceSession.create(model, so);
+      return await ort.InferenceSession.create(model, withSessionOptions(provider as Provider, so, extra));
     } catch (e) {
       throw new ProviderError(`cannot load ${name} on ${provider}: ${explain(provider as Provider, e)}`);
     }

@@ -5,9 +5,11 @@ import {
   type Bundle,
   createBundle,
   Evaluator,
+  fit,
   imageDims,
   initialState,
   type ModelState,
+  openSampler,
   Prng,
   REFERENCE_VAE,
   resolveConfig,
@@ -26,14 +28,14 @@ import {
   writeBundle,
   writeCheckpoint,
 } from './bundle-io.js';
-import { bundleSampler, checkLabels, checkpointParams, concatLabels, gridLabels } from './conditional.js';
+import { checkLabels, gridLabels } from './conditional.js';
 import { batches } from './data/batches.js';
 import type { Dataset } from './data/dataset.js';
 import { type DataSpec, loadData } from './data/source.js';
 import { Progress, type ProgressStream } from './report/progress.js';
 import { type EpochMetrics, writeImageGrid, writeLossCurve, writeReport } from './report/report.js';
 import { acquireRunLock, assertRunUnlocked } from './run-lock.js';
-import { createNodeRuntime, type ProviderChoice } from './session.js';
+import { createNodeRuntime, type NodeRuntime, type ProviderChoice } from './session.js';
 
 export interface TrainOptions extends DataSpec {
   epochs: number;
@@ -137,10 +139,6 @@ export function inputShapeFor(arch: VaeConfig['arch'], dims: number[]): number[]
   throw new TrainingError(`a conv model needs image data of shape [H, W] or [C, H, W] per example, got [${dims}]`);
 }
 
-function meanOf(xs: number[]): number {
-  return xs.reduce((a, b) => a + b, 0) / Math.max(1, xs.length);
-}
-
 function positiveInt(name: string, v: number | undefined): void {
   if (v !== undefined && (!Number.isInteger(v) || v < 1)) throw new TrainingError(`--${name} must be a positive integer, got ${v}`);
 }
@@ -166,6 +164,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const log = opts.log ?? ((l: string) => process.stderr.write(`${l}\n`));
   positiveInt('epochs', opts.epochs);
   positiveInt('batch', opts.batch);
+  positiveInt('save-every', opts.saveEvery);
   if (opts.seed !== undefined && (!Number.isSafeInteger(opts.seed) || opts.seed < 0))
     throw new TrainingError(`--seed must be a non-negative integer, got ${opts.seed}`);
   if (opts.lr !== undefined && (!(opts.lr > 0) || !Number.isFinite(opts.lr)))
@@ -270,8 +269,6 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
 }
 
-type NodeRuntime = Awaited<ReturnType<typeof createNodeRuntime>>;
-
 /** What train() has checked and built before it touches the folder. */
 interface Prepared {
   cfg: VaeConfig;
@@ -356,72 +353,63 @@ async function runLoop(opts: TrainOptions, log: (line: string) => void, p: Prepa
   if (state.training.epoch >= opts.epochs)
     log(`the checkpoint has ${state.training.epoch} epochs already (--epochs ${opts.epochs}): no training`);
 
-  for (let epoch = state.training.epoch; epoch < opts.epochs; epoch++) {
-    const t0 = performance.now();
-    const progress = new Progress(stepsPerEpoch * batch, { label: `epoch ${epoch + 1}/${opts.epochs}`, stream: opts.progressStream });
-    const elbos: number[] = [];
-    const recs: number[] = [];
-    const kls: number[] = [];
-    let pending: Float32Array[] = [];
-    let pendingY: (Int32Array | undefined)[] = [];
+  let progress: Progress | undefined;
+  let t0 = 0;
+  const ev = () => new Evaluator(runtime.ort, evalSession, graphs.manifest, trainer.parameterTensors);
+  let r: Awaited<ReturnType<typeof fit>>;
+  try {
+    // core's loop: fused groups, labels, per-epoch means, Ctrl-C at the next step; here: progress, test ELBO, files.
     // dropLast keeps every step's batch the same size, so steps (and fused groups) line up across resumes.
-    for (const b of batches(trainSet, batch, { shuffle: true, seed, epoch, dropLast: trainSet.n >= batch })) {
-      pending.push(b.x);
-      pendingY.push(b.y);
-      if (pending.length < fused) continue;
-      const x = fused === 1 ? pending[0] : concat(pending);
-      // Labels (conditional models only; the train step of a plain model takes none).
-      const y = cfg.conditional ? concatLabels(pendingY) : undefined;
-      pending = [];
-      pendingY = [];
-      if (opts.signal?.aborted) {
-        progress.done();
-        throw stopped(epoch + 1);
-      }
-      let m: Awaited<ReturnType<Trainer['trainStep']>>;
-      try {
-        m = await trainer.trainStep(x, b.size, y);
-      } catch (e) {
-        if (e instanceof TrainingDivergedError) {
-          progress.done();
-          throw diverged(epoch, e.message);
-        }
-        throw e;
-      }
-      stepLosses.push(m.loss);
-      elbos.push(m.elbo);
-      recs.push(m.rec);
-      kls.push(m.kl);
-      progress.tick(m.examples, { loss: m.loss });
+    r = await fit(trainer, (epoch) => batches(trainSet, batch, { shuffle: true, seed, epoch, dropLast: trainSet.n >= batch }), {
+      epochs: Math.max(0, opts.epochs - state.training.epoch),
+      signal: opts.signal,
+      checkpointEvery: opts.saveEvery,
+      onEpochStart: (epoch) => {
+        t0 = performance.now();
+        progress = new Progress(stepsPerEpoch * batch, { label: `epoch ${epoch}/${opts.epochs}`, stream: opts.progressStream });
+      },
+      onStep: (m) => {
+        stepLosses.push(m.loss);
+        progress?.tick(m.examples, { loss: m.loss });
+      },
+      onEpoch: async (e) => {
+        progress?.done();
+        const seconds = (performance.now() - t0) / 1000;
+        // A fixed seed for the test ELBO's noise, so epochs (and resumed runs) are compared on the same draws.
+        const testRes = await ev().evaluate(testSet.x, testSet.n, { k: 1, batch: 500, seed: 12345, y: testSet.labels });
+        if (!Number.isFinite(testRes.elbo))
+          throw diverged(e.epoch - 1, `the test ELBO is ${testRes.elbo} though the training loss was finite`);
+        const em: EpochMetrics = {
+          epoch: e.epoch,
+          train_elbo: e.elbo,
+          test_elbo: testRes.elbo,
+          train_rec: e.rec,
+          train_kl: e.kl,
+          seconds,
+          samples_per_s: (e.runs * fused * batch) / seconds,
+        };
+        metrics.push(em);
+        appendFileSync(metricsPath, `${JSON.stringify(em)}\n`);
+        log(
+          `epoch ${em.epoch}: train ELBO ${em.train_elbo.toFixed(2)}, test ELBO ${em.test_elbo.toFixed(2)} nats, ${em.samples_per_s?.toFixed(0)} samples/s`,
+        );
+      },
+      onCheckpoint: async (e) => {
+        const dir = writeCheckpoint(opts.out, await snapshotBundle(), opts.keepCheckpoints ?? 3);
+        lastGood = { dir, epoch: e.epoch, step: trainer.step };
+        if (retirePreviousRun(opts.out)) log(`removed the previous run's bundle from ${opts.out}: this run has a checkpoint now`);
+      },
+    });
+  } catch (e) {
+    if (e instanceof TrainingDivergedError) {
+      progress?.done();
+      throw diverged((e.epoch ?? state.training.epoch + 1) - 1, e.message);
     }
-    progress.done();
-    const seconds = (performance.now() - t0) / 1000;
-    const ev = new Evaluator(runtime.ort, evalSession, graphs.manifest, trainer.parameterTensors);
-    // A fixed seed for the test ELBO's noise, so epochs (and resumed runs) are compared on the same draws.
-    const testRes = await ev.evaluate(testSet.x, testSet.n, { k: 1, batch: 500, seed: 12345, y: testSet.labels });
-    if (!Number.isFinite(testRes.elbo)) throw diverged(epoch, `the test ELBO is ${testRes.elbo} though the training loss was finite`);
-    const em: EpochMetrics = {
-      epoch: epoch + 1,
-      train_elbo: meanOf(elbos),
-      test_elbo: testRes.elbo,
-      train_rec: meanOf(recs),
-      train_kl: meanOf(kls),
-      seconds,
-      samples_per_s: (elbos.length * fused * batch) / seconds,
-    };
-    metrics.push(em);
-    appendFileSync(metricsPath, `${JSON.stringify(em)}\n`);
-    log(
-      `epoch ${em.epoch}: train ELBO ${em.train_elbo.toFixed(2)}, test ELBO ${em.test_elbo.toFixed(2)} nats, ${em.samples_per_s?.toFixed(0)} samples/s`,
-    );
-    trainer.setEpoch(epoch + 1);
-    const last = epoch + 1 === opts.epochs;
-    if (last || (epoch + 1) % (opts.saveEvery ?? 1) === 0) {
-      const dir = writeCheckpoint(opts.out, await snapshotBundle(), opts.keepCheckpoints ?? 3);
-      lastGood = { dir, epoch: epoch + 1, step: trainer.step };
-      if (retirePreviousRun(opts.out)) log(`removed the previous run's bundle from ${opts.out}: this run has a checkpoint now`);
-    }
-    if (opts.signal?.aborted && !last) throw stopped(epoch + 1);
+    throw e;
+  }
+  if (r.aborted) {
+    progress?.done();
+    throw stopped(r.epoch);
   }
 
   const finalBundle = await snapshotBundle();
@@ -433,27 +421,11 @@ async function runLoop(opts: TrainOptions, log: (line: string) => void, p: Prepa
   return { metrics, provider: runtime.provider, outDir: opts.out, steps: trainer.step };
 }
 
-function concat(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
-
-async function writePictures(
-  dir: string,
-  b: Bundle,
-  runtime: Awaited<ReturnType<typeof createNodeRuntime>>,
-  test: Dataset,
-  seed: number,
-): Promise<void> {
+async function writePictures(dir: string, b: Bundle, runtime: NodeRuntime, test: Dataset, seed: number): Promise<void> {
   const cfg = b.manifest.config;
   const hw = imageDims(cfg);
   if (!hw) return;
-  const sampler = await bundleSampler(runtime.ort, runtime.createSession, b, checkpointParams(b.files['checkpoint.safetensors']));
+  const sampler = await openSampler(runtime, b);
   // A conditional model draws one class per column.
   const grid = gridLabels(cfg, cfg.conditional ? 8 * cfg.conditional.classes : 64);
   const count = grid.labels?.length ?? 64;

@@ -7,9 +7,8 @@
  * const bundle = await loadBundle(async (f) => new Uint8Array(await (await fetch(`model/${f}`)).arrayBuffer()));
  * const sevens = await ConditionalSampler.create(rt, bundle).then((s) => s.draw(7, 16)); // 16 × 784 pixel means
  */
-import { conditionalPriorTable, type ModelState, type OrtModule, Sampler, type SessionFactory, type VaeConfig } from '@onnxvae/core';
-import { runQueue } from './model.js';
-import { serialized } from './schedule.js';
+import { type ModelState, openSampler, type Sampler, type SessionHost, type VaeConfig } from '@onnxvae/core';
+import { queuedSessions } from './model.js';
 
 /** What the sampler needs of a loaded bundle: the config, decoder.onnx and the checkpoint's parameters. */
 export interface ConditionalBundle {
@@ -26,20 +25,16 @@ export class ConditionalSampler {
   ) {}
 
   /** Opens the bundle's decoder on the runtime (WebGPU or WASM); fails clearly for a model without labels. */
-  static async create(runtime: { ort: OrtModule; createSession: SessionFactory }, bundle: ConditionalBundle): Promise<ConditionalSampler> {
+  static async create(runtime: SessionHost, bundle: ConditionalBundle): Promise<ConditionalSampler> {
     const cfg = bundle.manifest.config;
     if (!cfg.conditional) throw new Error('ConditionalSampler: this bundle is not a conditional model (its config has no `conditional`)');
-    const outputSize = cfg.inputShape.reduce((a, b) => a * b, 1);
     // Its runs share the queue of every other session of this onnxruntime-web instance (WebGPU takes one at a time).
-    const session = serialized(await runtime.createSession(bundle.files['decoder.onnx'], 'decoder.onnx'), runQueue(runtime));
-    const sampler = new Sampler(runtime.ort, session, undefined, {
-      latent: cfg.latent,
-      outputSize,
-      dtype: cfg.dtype,
-      classes: cfg.conditional.classes,
-      prior: conditionalPriorTable(cfg, bundle.state.params),
-    });
-    return new ConditionalSampler(sampler, cfg.conditional.classes, outputSize);
+    const sampler = await openSampler(queuedSessions(runtime), bundle, { encoder: false });
+    return new ConditionalSampler(
+      sampler,
+      cfg.conditional.classes,
+      cfg.inputShape.reduce((a, b) => a * b, 1),
+    );
   }
 
   /**

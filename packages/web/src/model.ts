@@ -10,18 +10,25 @@
  */
 
 import {
+  type BatchSource,
   buildDecoder,
   buildEncoder,
+  checkpointParams,
+  type FitOptions,
+  type FitResult,
+  fit,
+  imageDims,
   type LoadedBundle,
   type Manifest,
-  Sampler,
+  openSampler,
+  type Sampler,
+  type SessionHost,
   type StepMetrics,
-  samplerLatent,
   serializeModel,
   type TensorData,
   Trainer,
+  updatedName,
 } from '@onnxvae/core';
-import type { InferenceSession } from 'onnxruntime-web';
 import { fetchBundle, fetchManifest, fetchVerified, ModelLoadError, type ProgressCallback } from './load.js';
 import { RunQueue, serialized } from './schedule.js';
 import type { WebRuntime } from './session.js';
@@ -40,33 +47,26 @@ export function runQueue(runtime: { ort: object }): RunQueue {
   return q;
 }
 
+/** The runtime with every session it opens running through the runtime's queue (see runQueue). */
+export function queuedSessions(runtime: SessionHost): SessionHost {
+  const q = runQueue(runtime);
+  return {
+    ort: runtime.ort,
+    createSession: async (model, name, options) => serialized(await runtime.createSession(model, name, options), q),
+  };
+}
+
 export class WebModel {
   private constructor(
     readonly runtime: WebRuntime,
     readonly baseUrl: string,
     readonly manifest: Manifest,
     private current: Sampler,
-    private sessions: InferenceSession[],
   ) {}
 
   /** The Sampler over the model's current weights (the bundle's, or fine-tuned ones after `useParams`). */
   get sampler(): Sampler {
     return this.current;
-  }
-
-  private static async openSampler(runtime: WebRuntime, manifest: Manifest, dec: Uint8Array, enc: Uint8Array, where: string) {
-    const cfg = manifest.config;
-    const q = runQueue(runtime);
-    const sessions = [
-      serialized(await runtime.createSession(dec, `${where}/decoder.onnx`), q),
-      serialized(await runtime.createSession(enc, `${where}/encoder.onnx`), q),
-    ];
-    const sampler = new Sampler(runtime.ort, sessions[0], sessions[1], {
-      ...samplerLatent(cfg),
-      outputSize: cfg.inputShape.reduce((a, b) => a * b, 1),
-      dtype: cfg.dtype,
-    });
-    return { sampler, sessions };
   }
 
   /**
@@ -76,12 +76,18 @@ export class WebModel {
   async useParams(params: Record<string, TensorData>): Promise<void> {
     const cfg = this.manifest.config;
     for (const e of this.manifest.params) if (!params[e.name]) throw new Error(`useParams: parameter '${e.name}' is missing`);
-    const dec = serializeModel(buildDecoder(cfg, params));
-    const enc = serializeModel(buildEncoder(cfg, params));
-    const next = await WebModel.openSampler(this.runtime, this.manifest, dec, enc, `${this.baseUrl} (rebuilt)`);
-    const old = this.sessions;
-    [this.current, this.sessions] = [next.sampler, next.sessions];
-    for (const s of old) await s.release();
+    const files = { 'decoder.onnx': serializeModel(buildDecoder(cfg, params)), 'encoder.onnx': serializeModel(buildEncoder(cfg, params)) };
+    const next = await openSampler(
+      queuedSessions(this.runtime),
+      { manifest: this.manifest, files },
+      {
+        params,
+        source: `${this.baseUrl} (rebuilt)`,
+      },
+    );
+    const old = this.current;
+    this.current = next;
+    await old.release();
   }
 
   /** Latent size of the model (what z must have per example). */
@@ -89,21 +95,31 @@ export class WebModel {
     return this.sampler.latent;
   }
 
-  /** Height and width of an example, for drawing. */
-  get imageSize(): [number, number] {
-    const s = this.manifest.config.inputShape;
-    if (s.length === 3) return [s[1], s[2]];
-    const side = Math.round(Math.sqrt(s[0]));
-    return side * side === s[0] ? [side, side] : [1, s[0]];
+  /** The classes of a conditional model (sample with `label`), undefined for a plain one. */
+  get classes(): number | undefined {
+    return this.manifest.config.conditional?.classes;
   }
 
-  /** Loads manifest.json, decoder.onnx and encoder.onnx from baseUrl, verifying each against the manifest. */
+  /** Height and width of an example, for drawing. */
+  get imageSize(): [number, number] {
+    return imageDims(this.manifest.config) ?? [1, this.manifest.config.inputShape[0]];
+  }
+
+  /**
+   * Loads manifest.json, decoder.onnx and encoder.onnx from baseUrl, verifying each against the manifest; for a
+   * conditional model also the checkpoint, whose parameters give the prior p(z|y) of each class.
+   */
   static async load(runtime: WebRuntime, baseUrl: string, opts: { onProgress?: ProgressCallback } = {}): Promise<WebModel> {
     const manifest = await fetchManifest(baseUrl);
-    const dec = await fetchVerified(baseUrl, manifest, 'decoder.onnx', opts.onProgress);
-    const enc = await fetchVerified(baseUrl, manifest, 'encoder.onnx', opts.onProgress);
-    const { sampler, sessions } = await WebModel.openSampler(runtime, manifest, dec, enc, baseUrl);
-    return new WebModel(runtime, baseUrl, manifest, sampler, sessions);
+    const files = {
+      'decoder.onnx': await fetchVerified(baseUrl, manifest, 'decoder.onnx', opts.onProgress),
+      'encoder.onnx': await fetchVerified(baseUrl, manifest, 'encoder.onnx', opts.onProgress),
+    };
+    const params = manifest.config.conditional
+      ? checkpointParams(await fetchVerified(baseUrl, manifest, 'checkpoint.safetensors', opts.onProgress))
+      : undefined;
+    const sampler = await openSampler(queuedSessions(runtime), { manifest, files }, { params, source: baseUrl });
+    return new WebModel(runtime, baseUrl, manifest, sampler);
   }
 
   /** Prepares fine-tuning: fetches train_step.onnx and the checkpoint (verified) and opens a Trainer. */
@@ -125,26 +141,38 @@ export class FineTuner {
     readonly provider: string,
   ) {}
 
+  /** Opens the bundle's train_step.onnx through the runtime's session factory, its runs on the runtime's queue. */
   static async create(runtime: WebRuntime, bundle: LoadedBundle, lr: number): Promise<FineTuner> {
-    const names = [...bundle.manifest.params, ...bundle.manifest.optimizerState].map((e) => `${e.name}_new`);
-    const options =
-      runtime.provider === 'webgpu'
-        ? { executionProviders: ['webgpu'], preferredOutputLocation: Object.fromEntries(names.map((n) => [n, 'gpu-buffer' as const])) }
-        : { executionProviders: ['wasm'] };
-    let session: Awaited<ReturnType<typeof runtime.ort.InferenceSession.create>>;
+    // The updated parameters and optimizer state are fed back next step: on WebGPU they stay on the GPU.
+    const outputsOnDevice = [...bundle.manifest.params, ...bundle.manifest.optimizerState].map((e) => updatedName(e.name));
+    let session: Awaited<ReturnType<WebRuntime['createSession']>>;
     try {
-      session = await runtime.ort.InferenceSession.create(bundle.files['train_step.onnx'], options);
+      session = await queuedSessions(runtime).createSession(bundle.files['train_step.onnx'], 'train_step.onnx', { outputsOnDevice });
     } catch (e) {
-      throw new ModelLoadError(`cannot open train_step.onnx on ${runtime.provider}: ${(e as Error).message}`);
+      throw new ModelLoadError((e as Error).message);
     }
-    const trainer = new Trainer(runtime.ort, serialized(session, runQueue(runtime)), bundle.manifest, bundle.state, { lr });
+    const trainer = new Trainer(runtime.ort, session, bundle.manifest, bundle.state, { lr });
     return new FineTuner(trainer, bundle, runtime.provider);
   }
 
-  /** One optimizer step on a batch (n examples, values in [0, 1]). */
+  /** One optimizer step on a batch (n examples, values in [0, 1]; a conditional model's integer labels). */
   async step(x: Float32Array, n: number, labels?: ArrayLike<number>): Promise<StepMetrics> {
-    const m = await this.trainer.trainStep(x, n, labels as Int32Array | undefined);
+    const m = await this.trainer.trainStep(x, n, labels === undefined || labels instanceof Int32Array ? labels : Int32Array.from(labels));
     this.losses.push(m.loss);
     return m;
+  }
+
+  /**
+   * Epochs over a batch source with core's training loop (fit): fused groups, labels, per-epoch means, stopping on
+   * `signal`, a diverged step reported with its epoch. Each step's loss is added to `losses`.
+   */
+  fit(source: BatchSource, opts: FitOptions): Promise<FitResult> {
+    return fit(this.trainer, source, {
+      ...opts,
+      onStep: (m, epoch) => {
+        this.losses.push(m.loss);
+        return opts.onStep?.(m, epoch);
+      },
+    });
   }
 }

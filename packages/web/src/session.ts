@@ -1,14 +1,12 @@
 /** onnxruntime-web sessions: WebGPU preferred, WASM fallback, saying which one runs and why. */
-import type { SessionFactory } from '@onnxvae/core';
+import type { Runtime, SessionFactory } from '@onnxvae/core';
 import * as ort from 'onnxruntime-web';
 
 export type WebProvider = 'webgpu' | 'wasm';
 
-export interface WebRuntime {
-  provider: WebProvider;
-  notes: string[];
-  createSession: SessionFactory;
-  ort: typeof ort;
+/** core's Runtime on onnxruntime-web: its full module (env, …) and WebGPU or WASM. */
+export interface WebRuntime extends Runtime<WebProvider> {
+  readonly ort: typeof ort;
 }
 
 /** Picks WebGPU when the browser exposes an adapter, else WASM; `prefer` forces one. */
@@ -32,9 +30,20 @@ export async function createWebRuntime(opts: { prefer?: WebProvider | 'auto' } =
       notes.push(`webgpu: skipped (${why}); using wasm`);
     }
   } else notes.push('wasm: requested');
-  const createSession: SessionFactory = (model, name) =>
-    ort.InferenceSession.create(model, { executionProviders: [provider] }).catch((e: Error) => {
+  return { provider, notes, createSession: webSessionFactory(ort, provider), ort };
+}
+
+/**
+ * The session factory of a WebRuntime on `provider`: outputs asked to stay on the device become gpu-buffer tensors
+ * on WebGPU (the parameters a fine-tuner feeds back in), and errors name the file and the provider.
+ */
+function webSessionFactory(module: Pick<typeof ort, 'InferenceSession'>, provider: WebProvider): SessionFactory {
+  return (model, name, options) => {
+    const keep = provider === 'webgpu' ? (options?.outputsOnDevice ?? []) : [];
+    const so: ort.InferenceSession.SessionOptions = { executionProviders: [provider] };
+    if (keep.length) so.preferredOutputLocation = Object.fromEntries(keep.map((n) => [n, 'gpu-buffer' as const]));
+    return module.InferenceSession.create(model, so).catch((e: Error) => {
       throw new Error(`cannot load ${name} on ${provider}: ${e.message}`);
     });
-  return { provider, notes, createSession, ort };
+  };
 }

@@ -6,11 +6,11 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import type { Manifest } from '../artifacts/bundle.js';
 import type { TensorData } from '../ir/tensor.js';
-import { oneHot } from '../models/conditional.js';
 import { fillLatentNoise, latentWidth } from '../models/discrete.js';
 import { Prng } from '../random/prng.js';
 import { RunningLogMeanExp } from './log-mean-exp.js';
-import type { OrtModule } from './session.js';
+import type { OrtModule } from './runtime.js';
+import { floatTensor, fromTensorData, oneHotTensor } from './tensors.js';
 
 export interface EvalOptions {
   /** Importance samples per example (K); 1 gives only the ELBO. */
@@ -52,7 +52,7 @@ export class Evaluator {
     for (const e of manifest.params) {
       const p = params[e.name];
       if (!p) throw new Error(`Evaluator: parameter '${e.name}' is missing`);
-      this.params[e.name] = 'dims' in p ? p : new ort.Tensor(dt, p.data as Float32Array, [...p.shape]);
+      this.params[e.name] = 'dims' in p ? p : fromTensorData(ort, p, dt);
     }
   }
 
@@ -79,11 +79,11 @@ export class Evaluator {
     for (let start = 0; start < n; start += batch) {
       const b = Math.min(batch, n - start);
       const xs = x.subarray(start * d, (start + b) * d);
-      const xt = new this.ort.Tensor(dt, (dt === 'float32' ? Float32Array.from(xs) : Float64Array.from(xs)) as Float32Array, [b, d]);
+      const xt = floatTensor(this.ort, dt, xs, [b, d], { copy: true });
       const yFeed: Record<string, Tensor> = {};
       if (classes !== undefined && opts.y) {
         const labels = Array.from({ length: b }, (_, i) => (opts.y as ArrayLike<number>)[start + i]);
-        yFeed.y = new this.ort.Tensor(dt, oneHot(labels, classes, dt) as Float32Array, [b, classes]);
+        yFeed.y = oneHotTensor(this.ort, dt, labels, classes);
       }
       const lme = new RunningLogMeanExp(b);
       let used = 0;
@@ -95,7 +95,7 @@ export class Evaluator {
         fillLatentNoise(cfg, prng, eps);
         const out = await this.session.run({
           x: xt,
-          eps: new this.ort.Tensor(dt, eps as Float32Array, [c, b, L]),
+          eps: floatTensor(this.ort, dt, eps, [c, b, L]),
           ...yFeed,
           ...this.params,
         });

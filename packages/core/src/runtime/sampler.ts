@@ -1,9 +1,9 @@
 /** Sampler: prior samples with temperature, reconstructions and latent interpolation over decoder/encoder graphs. */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
-import { oneHot } from '../models/conditional.js';
 import { type DiscretePrior, fillDiscretePrior } from '../models/discrete.js';
 import { Prng } from '../random/prng.js';
-import type { OrtModule } from './session.js';
+import type { OrtModule } from './runtime.js';
+import { floatTensor, hostFloat32, oneHotTensor } from './tensors.js';
 
 export interface SamplerOptions {
   latent: number;
@@ -47,11 +47,22 @@ export class Sampler {
     if (y === undefined) throw new Error(`${what}: this model is conditional (${c} classes); pass a label or one label per example`);
     const ys = typeof y === 'number' ? new Array<number>(n).fill(y) : y;
     if (ys.length !== n) throw new Error(`${what}: ${ys.length} labels for ${n} examples`);
-    return { y: new this.ort.Tensor(this.dtype, oneHot(ys, c, this.dtype) as Float32Array, [n, c]) };
+    return { y: oneHotTensor(this.ort, this.dtype, ys, c) };
   }
 
   get latent(): number {
     return this.opts.latent;
+  }
+
+  /** The number of classes of a conditional model (undefined for a plain one). */
+  get classes(): number | undefined {
+    return this.opts.classes;
+  }
+
+  /** Releases the decoder and encoder sessions (the sampler cannot run afterwards). */
+  async release(): Promise<void> {
+    await this.decoder.release();
+    await this.encoder?.release();
   }
 
   /** Decodes n latent vectors (n × L values) to the decoder's mean, n × D; a conditional model also takes labels y. */
@@ -59,13 +70,9 @@ export class Sampler {
     const L = this.opts.latent;
     if (z.length !== n * L) throw new Error(`decode: z has ${z.length} values, expected ${n} × ${L} (the model's latent size is ${L})`);
     for (let i = 0; i < z.length; i++) if (!Number.isFinite(z[i])) throw new Error(`decode: z[${i}] is ${z[i]}`);
-    const data = this.dtype === 'float32' ? z : Float64Array.from(z);
-    const out = await this.decoder.run({
-      z: new this.ort.Tensor(this.dtype, data as Float32Array, [n, L]),
-      ...this.labels(y, n, 'decode'),
-    });
+    const out = await this.decoder.run({ z: floatTensor(this.ort, this.dtype, z, [n, L]), ...this.labels(y, n, 'decode') });
     const x = out.x_mean;
-    const res = x.location === 'cpu' ? Float32Array.from(x.data as Float32Array) : Float32Array.from((await x.getData()) as Float32Array);
+    const res = await hostFloat32(x);
     x.dispose?.();
     return res;
   }
@@ -102,16 +109,8 @@ export class Sampler {
     if (!this.encoder) throw new Error('this sampler has no encoder session; load encoder.onnx to reconstruct');
     const d = this.opts.outputSize;
     if (x.length !== n * d) throw new Error(`encode: x has ${x.length} values, expected ${n} × ${d}`);
-    const data = this.dtype === 'float32' ? x : Float64Array.from(x);
-    const out = await this.encoder.run({
-      x: new this.ort.Tensor(this.dtype, data as Float32Array, [n, d]),
-      ...this.labels(y, n, 'encode'),
-    });
-    const get = async (name: string) => {
-      const t = out[name];
-      return Float32Array.from((t.location === 'cpu' ? t.data : await t.getData()) as Float32Array);
-    };
-    return { mu: await get('mu'), logvar: await get('logvar') };
+    const out = await this.encoder.run({ x: floatTensor(this.ort, this.dtype, x, [n, d]), ...this.labels(y, n, 'encode') });
+    return { mu: await hostFloat32(out.mu), logvar: await hostFloat32(out.logvar) };
   }
 
   /** Reconstructions: decode the encoder's mean (with the examples' labels y for a conditional model). */

@@ -4,12 +4,13 @@
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import type { Manifest, ModelState } from '../artifacts/bundle.js';
-import { type TensorData, tensorData } from '../ir/tensor.js';
+import type { TensorData } from '../ir/tensor.js';
 import { oneHot } from '../models/conditional.js';
 import { fillLatentNoise, latentWidth } from '../models/discrete.js';
 import { TRAIN_METRICS, updatedName } from '../models/graphs.js';
 import { Prng } from '../random/prng.js';
-import type { OrtModule } from './session.js';
+import type { OrtModule } from './runtime.js';
+import { floatTensor, meanOf, namedFeeds, scalarTensor, toTensorData } from './tensors.js';
 
 export interface StepMetrics {
   loss: number;
@@ -32,6 +33,8 @@ export interface TrainerOptions {
 
 export class TrainingDivergedError extends Error {
   override name = 'TrainingDivergedError';
+  /** The 1-based epoch the step belonged to, when `fit` ran it. */
+  epoch?: number;
 }
 
 export class Trainer {
@@ -49,8 +52,20 @@ export class Trainer {
     private readonly opts: TrainerOptions,
   ) {
     this.dtype = manifest.config.dtype;
-    for (const e of manifest.params) this.params[e.name] = this.toTensor(state.params[e.name]);
-    for (const e of manifest.optimizerState) this.optState[e.name] = this.toTensor(state.optState[e.name]);
+    this.params = namedFeeds(
+      ort,
+      this.dtype,
+      manifest.params.map((e) => e.name),
+      state.params,
+      'parameter',
+    );
+    this.optState = namedFeeds(
+      ort,
+      this.dtype,
+      manifest.optimizerState.map((e) => e.name),
+      state.optState,
+      'optimizer state',
+    );
     this.prng = Prng.fromState(state.training.prngState);
     this.step = state.training.step;
     const names = new Set(session.inputNames);
@@ -58,20 +73,6 @@ export class Trainer {
     for (const n of ['x', 'eps', ...labelInput, 'step', 'lr', 'beta', ...Object.keys(this.params), ...Object.keys(this.optState)]) {
       if (!names.has(n)) throw new Error(`train_step session has no input '${n}'; is it the bundle's train_step.onnx?`);
     }
-  }
-
-  private toTensor(t: TensorData): Tensor {
-    const data =
-      t.dtype === this.dtype
-        ? t.data
-        : this.dtype === 'float32'
-          ? Float32Array.from(t.data as Float64Array)
-          : Float64Array.from(t.data as Float32Array);
-    return new this.ort.Tensor(this.dtype, data as Float32Array, [...t.shape]);
-  }
-
-  private scalar(v: number): Tensor {
-    return new this.ort.Tensor(this.dtype, this.dtype === 'float32' ? Float32Array.of(v) : Float64Array.of(v), []);
   }
 
   /** The β in force at a step (KL warm-up). */
@@ -103,26 +104,18 @@ export class Trainer {
     const eps = this.dtype === 'float32' ? new Float32Array(epsN) : new Float64Array(epsN);
     fillLatentNoise(cfg, this.prng, eps);
     const t = this.step + 1;
-    const xData =
-      x instanceof Float32Array === (this.dtype === 'float32') ? x : this.dtype === 'float32' ? Float32Array.from(x) : Float64Array.from(x);
     const feeds: Record<string, Tensor> = {
-      x: new this.ort.Tensor(this.dtype, xData as Float32Array, k > 1 ? [k, batch, d] : [batch, d]),
-      eps: new this.ort.Tensor(this.dtype, eps as Float32Array, k > 1 ? [k, cfg.samples, batch, w] : [cfg.samples, batch, w]),
-      step: this.scalar(t),
-      lr: this.scalar(this.lrAt(t)),
-      beta: this.scalar(this.betaAt(t)),
+      x: floatTensor(this.ort, this.dtype, x, k > 1 ? [k, batch, d] : [batch, d]),
+      eps: floatTensor(this.ort, this.dtype, eps, k > 1 ? [k, cfg.samples, batch, w] : [cfg.samples, batch, w]),
+      step: scalarTensor(this.ort, this.dtype, t),
+      lr: scalarTensor(this.ort, this.dtype, this.lrAt(t)),
+      beta: scalarTensor(this.ort, this.dtype, this.betaAt(t)),
       ...this.labelFeed(y, k, batch),
       ...this.params,
       ...this.optState,
     };
     const out = await this.session.run(feeds);
-    const metric = (name: string) => {
-      const v = out[name].data as Float32Array;
-      let s = 0;
-      for (const e of v) s += e;
-      return s / v.length;
-    };
-    const m = Object.fromEntries(TRAIN_METRICS.map((n) => [n, metric(n)])) as Record<(typeof TRAIN_METRICS)[number], number>;
+    const m = Object.fromEntries(TRAIN_METRICS.map((n) => [n, meanOf(out[n])])) as Record<(typeof TRAIN_METRICS)[number], number>;
     if (!Number.isFinite(m.loss)) {
       for (const v of Object.values(out)) if (!Object.values(this.params).includes(v)) v.dispose?.();
       throw new TrainingDivergedError(
@@ -145,13 +138,7 @@ export class Trainer {
     if (rows.length !== k * batch * c) {
       throw new Error(`trainStep: y has ${y.length} values, expected ${k * batch} labels or ${k * batch} × ${c} one-hot values`);
     }
-    const data =
-      rows instanceof Float32Array === (this.dtype === 'float32')
-        ? rows
-        : this.dtype === 'float32'
-          ? Float32Array.from(rows)
-          : Float64Array.from(rows);
-    return { y: new this.ort.Tensor(this.dtype, data as Float32Array, k > 1 ? [k, batch, c] : [batch, c]) };
+    return { y: floatTensor(this.ort, this.dtype, rows, k > 1 ? [k, batch, c] : [batch, c]) };
   }
 
   private swap(store: Record<string, Tensor>, name: string, next: Tensor | undefined): void {
@@ -163,20 +150,21 @@ export class Trainer {
 
   /** Current parameters and optimizer state copied to the host, plus the PRNG state, for a checkpoint. */
   async snapshot(): Promise<ModelState> {
-    const host = async (t: Tensor): Promise<TensorData> => {
-      const data = t.location === 'cpu' ? (t.data as Float32Array) : ((await t.getData()) as Float32Array);
-      return tensorData(this.dtype, [...t.dims], data.slice());
-    };
     const params: Record<string, TensorData> = {};
-    for (const [k, t] of Object.entries(this.params)) params[k] = await host(t);
+    for (const [k, t] of Object.entries(this.params)) params[k] = await toTensorData(t, this.dtype);
     const optState: Record<string, TensorData> = {};
-    for (const [k, t] of Object.entries(this.optState)) optState[k] = await host(t);
+    for (const [k, t] of Object.entries(this.optState)) optState[k] = await toTensorData(t, this.dtype);
     return {
       params,
       optState,
       training: { ...this.state.training, step: this.step, prngState: this.prng.state() },
       metrics: this.state.metrics,
     };
+  }
+
+  /** Completed epochs (the checkpoint's, then as recorded by setEpoch). */
+  get epoch(): number {
+    return this.state.training.epoch;
   }
 
   /** Records completed epochs (saved with the next snapshot). */
