@@ -1,5 +1,5 @@
 /** Conditional models in the Node tools: label checks and grid labels (samplers: core's openSampler). */
-import { type OrtModule, openSampler, type Sampler, type SessionFactory, type TensorData, type VaeConfig } from '@onnxvae/core';
+import type { VaeConfig } from '@onnxvae/core';
 import type { Dataset } from './data/dataset.js';
 
 /** Fails, naming the data, when a conditional model gets data without labels or with labels outside its classes. */
@@ -19,20 +19,6 @@ export function checkLabels(cfg: VaeConfig, ds: Dataset, what: string): void {
 
 // Moved to core (runtime/fit.ts, runtime/open-sampler.ts); re-exported so @onnxvae/node's API stays the same.
 export { checkpointParams, concatLabels } from '@onnxvae/core';
-
-/**
- * A Sampler over a bundle's decoder (and encoder): for a conditional model with its classes and its prior table.
- * The same as core's `openSampler({ ort, createSession }, b, { params, encoder: withEncoder })`.
- */
-export async function bundleSampler(
-  ort: OrtModule,
-  createSession: SessionFactory,
-  b: { manifest: { config: VaeConfig }; files: { 'decoder.onnx': Uint8Array; 'encoder.onnx': Uint8Array } },
-  params: Record<string, TensorData>,
-  withEncoder = true,
-): Promise<Sampler> {
-  return openSampler({ ort, createSession }, b, { params, encoder: withEncoder });
-}
 
 /**
  * Labels for a grid of n samples: `label` for all, or — for a conditional model given none — one class per column

@@ -1,7 +1,6 @@
 /** What the bundle commands open: a bundle folder with a runtime for its provider, and a sampler over its graphs. */
-import { imageDims } from '@onnxvae/core';
+import { imageDims, openSampler } from '@onnxvae/core';
 import { readBundleDir } from '../bundle-io.js';
-import { bundleSampler } from '../conditional.js';
 import { createNodeRuntime, type ProviderChoice } from '../session.js';
 
 /** `note`: where readBundleDir says it reads a checkpoint of an interrupted run (a folder without manifest.json). */
@@ -15,7 +14,7 @@ export async function sessionsFor(dir: string, p: ProviderChoice, note: (line: s
 export async function makeSampler(dir: string, p: ProviderChoice, note: (line: string) => void) {
   const { b, rt } = await sessionsFor(dir, p, note);
   const cfg = b.manifest.config;
-  const sampler = await bundleSampler(rt.ort, rt.createSession, b, b.state.params);
+  const sampler = await openSampler(rt, b);
   const hw = imageDims(cfg);
   if (!hw) throw new Error(`${dir}: examples of shape [${cfg.inputShape}] cannot be drawn as images`);
   return { b, sampler, hw, cfg };
