@@ -10,8 +10,6 @@
  * g.output(loss, 'loss'); g.output(dw);
  * const bytes = serializeModel(g);
  */
-import './ops/index.js';
-
 export * from './artifacts/bundle.js';
 export * from './artifacts/safetensors.js';
 export * from './artifacts/sha256.js';
@@ -20,6 +18,9 @@ export * from './image/dims.js';
 export * from './image/tile.js';
 export * from './ir/dtype.js';
 export * from './ir/graph.js';
+export * from './ir/graph-error.js';
+export * from './ir/op-registry.js';
+export * from './ir/op-schema.js';
 export * from './ir/serialize.js';
 export * from './ir/shape.js';
 export * from './ir/tensor.js';
@@ -34,7 +35,8 @@ export * from './models/score-function.js';
 export * from './models/vae.js';
 export * from './nn/layers.js';
 export * from './nn/params.js';
-export * from './ops/index.js';
+// The op builder: registers the ops and gives Graph its methods g.MatMul(…), g.Slice(…), …
+export * from './ops/builder.js';
 export * from './optim/optimizer.js';
 export * from './random/prng.js';
 export * from './runtime/evaluator.js';

@@ -1,8 +1,10 @@
 import { isFloat } from '../ir/dtype.js';
 import { Attrs, type Graph, type Node, type Value } from '../ir/graph.js';
+import { lookupOp } from '../ir/op-registry.js';
 import { type Dim, formatShape, ShapeError, sameShape } from '../ir/shape.js';
 import { tensorData } from '../ir/tensor.js';
-import { lookupOp } from '../ops/registry.js';
+// Gradient rules build with the builder methods; this registers the ops and installs them.
+import '../ops/builder.js';
 
 export interface GradientOptions {
   /** dL/dy; required when y is not a scalar (then the result is the vector–Jacobian product). */
@@ -98,7 +100,15 @@ export function gradients(g: Graph, y: Value, wrt: readonly Value[], opts: Gradi
         );
       }
       const where = describeNode(node);
-      const grads = def.grad({ g, node, inputs: node.inputs, outputs: node.outputs, dy, needs, attrs: new Attrs(node.attrs, where) });
+      const grads = def.grad({
+        g,
+        node,
+        inputs: node.inputs,
+        outputs: node.outputs,
+        dy,
+        needs,
+        attrs: new Attrs(node.attrs, where, def.attrs),
+      });
       node.inputs.forEach((v, k) => {
         const gk = grads[k];
         if (!v || !needs[k] || !gk) return;

@@ -1,9 +1,13 @@
-import { lookupOp } from '../ops/registry.js';
-import { type DType, ONNX_DTYPE } from './dtype.js';
+/**
+ * The IR: values, nodes and graphs, and what the IR needs to know about an operator to add a node (its OpSchema:
+ * arity, attribute schema with defaults, shape rule). The IR imports no operator: op definitions register
+ * themselves (ir/op-registry.ts) and the IR looks them up by op type when a node is added. The builder methods
+ * named after ONNX ops (g.MatMul(a, b)) are installed on Graph by ops/builder.ts, a layer above the ops.
+ */
+import type { DType } from './dtype.js';
+import { GraphError } from './graph-error.js';
 import { type Dim, formatShape, type Shape, ShapeError } from './shape.js';
 import { type TensorData, tensorData } from './tensor.js';
-// Registers every op definition, so a Graph can be used on its own.
-import '../ops/index.js';
 
 export type AttrValue =
   | { type: 'int'; value: number }
@@ -60,46 +64,78 @@ export class Node {
   }
 }
 
-/** Reads a node's attributes with defaults and type checks. */
+/** A static attribute default, as the ONNX schema gives it. */
+export type AttrDefault = number | string | readonly number[] | readonly string[];
+/**
+ * One attribute of an op's schema: its type, and its default where ONNX gives one that does not depend on the
+ * inputs (LeakyRelu's alpha 0.01). The bare type is shorthand for an attribute without a static default.
+ */
+export type AttrSpec = AttrType | { readonly type: AttrType; readonly default?: AttrDefault };
+export type AttrSchema = Readonly<Record<string, AttrSpec>>;
+
+export function attrType(spec: AttrSpec): AttrType {
+  return typeof spec === 'string' ? spec : spec.type;
+}
+
+export function attrDefault(spec: AttrSpec | undefined): AttrDefault | undefined {
+  return spec === undefined || typeof spec === 'string' ? undefined : spec.default;
+}
+
+/**
+ * Reads a node's attributes with type checks; an attribute the node does not set reads as its schema default.
+ * `fallback` is only for defaults that depend on the inputs (Shape's end = the rank, Conv's strides = one 1 per
+ * spatial axis): an attribute with a static default has it in the schema, and passing another is an error.
+ */
 export class Attrs {
   constructor(
     private readonly map: Map<string, AttrValue>,
     private readonly where: string,
+    private readonly schema?: AttrSchema,
   ) {}
+  /** Whether the node sets the attribute (a schema default does not count). */
   has(name: string): boolean {
     return this.map.has(name);
   }
-  private get(name: string, type: AttrType): unknown {
+  private read<T>(name: string, type: AttrType, fallback: T | undefined): T {
+    const spec = this.schema?.[name];
+    if (this.schema && spec === undefined) throw new Error(`${this.where}: attribute '${name}' is not in the op's schema`);
+    if (spec !== undefined && attrType(spec) !== type) {
+      throw new Error(`${this.where}: attribute '${name}' is read as ${type}, but the op's schema says ${attrType(spec)}`);
+    }
     const a = this.map.get(name);
-    if (a === undefined) return undefined;
-    if (a.type !== type) throw new ShapeError(`${this.where}: attribute '${name}' is ${a.type}, expected ${type}`);
-    return a.value;
-  }
-  private req<T>(name: string, v: T | undefined, d: T | undefined): T {
-    if (v !== undefined) return v;
-    if (d !== undefined) return d;
+    if (a !== undefined) {
+      if (a.type !== type) throw new ShapeError(`${this.where}: attribute '${name}' is ${a.type}, expected ${type}`);
+      return a.value as T;
+    }
+    const d = attrDefault(spec);
+    if (d !== undefined) {
+      if (fallback !== undefined)
+        throw new Error(`${this.where}: attribute '${name}' has a schema default (${String(d)}); a rule must not pass another`);
+      return (Array.isArray(d) ? [...d] : d) as T;
+    }
+    if (fallback !== undefined) return fallback;
     throw new ShapeError(`${this.where}: required attribute '${name}' is missing`);
   }
-  int(name: string, d?: number): number {
-    return this.req(name, this.get(name, 'int') as number | undefined, d);
+  int(name: string, fallback?: number): number {
+    return this.read(name, 'int', fallback);
   }
-  float(name: string, d?: number): number {
-    return this.req(name, this.get(name, 'float') as number | undefined, d);
+  float(name: string, fallback?: number): number {
+    return this.read(name, 'float', fallback);
   }
-  string(name: string, d?: string): string {
-    return this.req(name, this.get(name, 'string') as string | undefined, d);
+  string(name: string, fallback?: string): string {
+    return this.read(name, 'string', fallback);
   }
-  ints(name: string, d?: number[]): number[] {
-    return this.req(name, this.get(name, 'ints') as number[] | undefined, d);
+  ints(name: string, fallback?: number[]): number[] {
+    return this.read(name, 'ints', fallback);
   }
-  floats(name: string, d?: number[]): number[] {
-    return this.req(name, this.get(name, 'floats') as number[] | undefined, d);
+  floats(name: string, fallback?: number[]): number[] {
+    return this.read(name, 'floats', fallback);
   }
   tensor(name: string): TensorData {
-    return this.req(name, this.get(name, 'tensor') as TensorData | undefined, undefined);
+    return this.read<TensorData>(name, 'tensor', undefined);
   }
   graph(name: string): Graph {
-    return this.req(name, this.get(name, 'graph') as Graph | undefined, undefined);
+    return this.read<Graph>(name, 'graph', undefined);
   }
   /** Plain copy for building a similar node (e.g. in gradient rules). */
   raw(): Map<string, AttrValue> {
@@ -161,11 +197,56 @@ export interface OutType {
   dims?: Dim[];
 }
 
+export interface InferContext {
+  readonly inputs: readonly (Value | undefined)[];
+  readonly attrs: Attrs;
+  /** Requested number of outputs for variadic-output ops. */
+  readonly numOutputs: number | undefined;
+  readonly graph: Graph;
+  readonly nodeName: string;
+}
+
+/**
+ * What the IR needs to know about an operator to add a node of it. An op definition (ir/op-schema.ts's OpDef) is
+ * an OpSchema plus what autodiff, the op suite and the builder need.
+ */
+export interface OpSchema {
+  opType: string;
+  /** '' for ai.onnx. */
+  domain?: string;
+  /** The opset version whose schema this definition follows. */
+  sinceVersion: number;
+  /** [min, max] number of inputs (max may be Infinity). */
+  inputs: [number, number];
+  /** Attribute schema: plain JS values passed to the builder are converted with it; defaults live here. */
+  attrs?: AttrSchema;
+  /** The shape rule: one OutType per output; throws ShapeError when the inputs do not fit. */
+  infer(ctx: InferContext): OutType[];
+}
+
+/** The registry key of an op: ai.onnx (or '') ops by type, others as `domain::type`. */
+export function opKey(opType: string, domain = ''): string {
+  return domain && domain !== 'ai.onnx' ? `${domain}::${opType}` : opType;
+}
+
+const SCHEMAS = new Map<string, OpSchema>();
+
+/** The IR's side of the op registry; ir/op-registry.ts's registerOp is the one caller. */
+export function registerOpSchema(def: OpSchema): void {
+  SCHEMAS.set(opKey(def.opType, def.domain), def);
+}
+
+/** The schema of a registered op, as the IR sees it. */
+export function opSchema(opType: string, domain = ''): OpSchema | undefined {
+  return SCHEMAS.get(opKey(opType, domain));
+}
+
 export { freshDim } from './shape.js';
 
 /**
- * A graph under construction. Builder methods are named after ONNX op types (g.MatMul(a, b)); each runs the op's
- * shape rule at once, so a mismatch fails here, naming the node and the shapes.
+ * A graph under construction. Nodes are added with op() (any registered op) or with the builder methods named
+ * after ONNX op types (g.MatMul(a, b)), which ops/builder.ts installs; either way the op's shape rule runs at once,
+ * so a mismatch fails here, naming the node and the shapes.
  */
 export class Graph {
   readonly nodes: Node[] = [];
@@ -221,7 +302,7 @@ export class Graph {
 
   /** Claims an exact name; fails if another value or node already has it. */
   claimName(name: string): string {
-    if (this.usedNames.has(name)) throw new ShapeError(`name '${name}' is already used in graph '${this.root.name}'`);
+    if (this.usedNames.has(name)) throw new GraphError(`name '${name}' is already used in graph '${this.root.name}'`);
     this.usedNames.add(name);
     return name;
   }
@@ -260,11 +341,11 @@ export class Graph {
       const canRename = v.producer !== undefined && v.graph === this && !this.outputs.includes(v);
       if (canRename) this.renameValue(v, name);
       else {
-        out = this.Identity(v);
+        out = this.op1('Identity', [v]);
         this.renameValue(out, name);
       }
     }
-    if (!this.isVisible(out)) throw new ShapeError(`output ${out} does not belong to graph '${this.name}'`);
+    if (!this.isVisible(out)) throw new GraphError(`output ${out} does not belong to graph '${this.name}'`);
     this.outputs.push(out);
     return out;
   }
@@ -280,14 +361,14 @@ export class Graph {
     opts: OpOptions = {},
   ): Value[] {
     const domain = opts.domain ?? '';
-    const def = lookupOp(opType, domain);
+    const def = opSchema(opType, domain);
     const nodeName = this.uniqueName(this.prefixed(opts.name ?? opType));
     const where = `node '${nodeName}' (${opType})`;
     if (!def) throw new ShapeError(`${where}: operator ${domain ? `${domain}.` : ''}${opType} has no definition in @onnxvae/core ops`);
     const ins = [...inputs];
     while (ins.length > 0 && ins[ins.length - 1] === undefined) ins.pop();
     for (const [i, v] of ins.entries()) {
-      if (v && !this.isVisible(v)) throw new ShapeError(`${where}: input ${i} '${v.name}' belongs to another graph`);
+      if (v && !this.isVisible(v)) throw new GraphError(`${where}: input ${i} '${v.name}' belongs to another graph`);
     }
     const [minIn, maxIn] = def.inputs;
     if (ins.length < minIn || ins.length > maxIn) {
@@ -302,7 +383,7 @@ export class Graph {
       if (def.attrs && schema === undefined) {
         throw new ShapeError(`${where}: unknown attribute '${k}' (known: ${Object.keys(def.attrs).join(', ') || 'none'})`);
       }
-      map.set(k, toAttrValue(v, schema, `${where} attribute '${k}'`));
+      map.set(k, toAttrValue(v, schema === undefined ? undefined : attrType(schema), `${where} attribute '${k}'`));
     }
     return this.addNode(opType, domain, nodeName, ins, map, opts.outputs).outputs;
   }
@@ -317,12 +398,12 @@ export class Graph {
     numOutputs?: number,
     outputNames?: string[],
   ): Node {
-    const def = lookupOp(opType, domain);
+    const def = opSchema(opType, domain);
     const where = `node '${nodeName}' (${opType})`;
     if (!def) throw new ShapeError(`${where}: operator ${opType} has no definition in @onnxvae/core ops`);
     let outs: OutType[];
     try {
-      outs = def.infer({ inputs: ins, attrs: new Attrs(attrs, where), numOutputs, graph: this, nodeName });
+      outs = def.infer({ inputs: ins, attrs: new Attrs(attrs, where, def.attrs), numOutputs, graph: this, nodeName });
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
       const desc = ins.map((v, i) => (v ? `${v.name}: ${v.dtype}${formatShape(v.shape)}` : `#${i}: (omitted)`)).join(', ');
@@ -351,33 +432,27 @@ export class Graph {
     return this.op(opType, inputs, attrs, opts)[0];
   }
 
-  // ---- constants -------------------------------------------------------------------------------------------
-
-  /** A Constant node holding the given tensor. */
-  Constant(data: TensorData, name?: string): Value {
-    return this.op1('Constant', [], { value: data }, { name: name ?? 'Constant' });
-  }
+  // ---- helpers that are not ONNX ops (the ops' builder methods come from ops/builder.ts) ---------------------
 
   /** A scalar (rank 0) constant of the given dtype, shared within the graph. */
   scalar(v: number, dtype: DType = 'float32'): Value {
     const key = `${dtype}:${Object.is(v, -0) ? '-0' : v}`;
     const hit = this.scalarCache.get(key);
     if (hit) return hit;
-    const c = this.Constant(tensorData(dtype, [], [dtype === 'int64' ? (BigInt(v) as unknown as number) : v]), 'const');
+    const t = tensorData(dtype, [], [dtype === 'int64' ? (BigInt(v) as unknown as number) : v]);
+    const c = this.op1('Constant', [], { value: t }, { name: 'const' });
     this.scalarCache.set(key, c);
     return c;
   }
 
   /** An int64 vector constant (shapes, axes, pads). */
   ints(values: readonly number[]): Value {
-    return this.Constant(
-      tensorData(
-        'int64',
-        [values.length],
-        values.map((v) => BigInt(v)),
-      ),
-      'ints',
+    const t = tensorData(
+      'int64',
+      [values.length],
+      values.map((v) => BigInt(v)),
     );
+    return this.op1('Constant', [], { value: t }, { name: 'ints' });
   }
 
   /** Turns a number into a scalar constant of `like`'s dtype. */
@@ -388,263 +463,10 @@ export class Graph {
 
   /** A value autodiff treats as a constant: an Identity that gradients do not flow through. */
   stopGradient(x: Value): Value {
-    const y = this.Identity(x);
+    const y = this.op1('Identity', [x]);
     if (y.producer) y.producer.stopGradient = true;
     return y;
-  }
-
-  /**
-   * ONNX Loop: runs bodyFn's graph `tripCount` times. bodyFn gets the body graph, iteration_num (int64 []) and body
-   * copies of `carried`, and returns their new values (optionally `{ carried, scans }` with per-iteration scan
-   * outputs); it may read this graph's values by name (and take gradients inside the body). Returns the final
-   * loop-carried values, then each scan output stacked along a new leading axis.
-   */
-  Loop(
-    tripCount: Value | number,
-    carried: readonly Value[],
-    bodyFn: (body: Graph, iter: Value, carried: Value[]) => Value[] | { carried: Value[]; scans?: Value[] },
-  ): Value[] {
-    const body = this.subgraph('loop_body');
-    const bodyInput = (base: string, dtype: DType, shape: readonly Dim[]) => {
-      const v = new Value(body, body.uniqueName(`${body.name}.${base}`), dtype, [...shape], undefined);
-      body.inputs.push(v);
-      return v;
-    };
-    const iter = bodyInput('iteration_num', 'int64', []);
-    const condIn = bodyInput('cond_in', 'bool', []);
-    const vs = carried.map((v) => bodyInput(v.name, v.dtype, v.shape));
-    const res = bodyFn(body, iter, vs);
-    const next = Array.isArray(res) ? res : res.carried;
-    const scans = Array.isArray(res) ? [] : (res.scans ?? []);
-    if (next.length !== carried.length) {
-      throw new ShapeError(`Loop body '${body.name}' returned ${next.length} values for ${carried.length} loop-carried values`);
-    }
-    body.output(body.Identity(condIn));
-    // A body output must be produced in the body and listed once: pass-throughs and outer values get an Identity.
-    for (const v of [...next, ...scans]) body.output(v.graph !== body || !v.producer || body.outputs.includes(v) ? body.Identity(v) : v);
-    const m = tripCount instanceof Value ? tripCount : this.scalar(tripCount, 'int64');
-    return this.op('Loop', [m, undefined, ...carried], { body }, { outputs: carried.length + scans.length });
-  }
-
-  // ---- builder methods, one per op (named as the ONNX schema spells them) -----------------------------------
-
-  private bin(op: string, a: Operand, b: Operand): Value {
-    const like = a instanceof Value ? a : b instanceof Value ? b : 'float32';
-    return this.op1(op, [this.lift(a, like), this.lift(b, like)]);
-  }
-  Add(a: Operand, b: Operand): Value {
-    return this.bin('Add', a, b);
-  }
-  Sub(a: Operand, b: Operand): Value {
-    return this.bin('Sub', a, b);
-  }
-  Mul(a: Operand, b: Operand): Value {
-    return this.bin('Mul', a, b);
-  }
-  Div(a: Operand, b: Operand): Value {
-    return this.bin('Div', a, b);
-  }
-  Pow(a: Operand, b: Operand): Value {
-    return this.bin('Pow', a, b);
-  }
-  Max(...xs: Value[]): Value {
-    return this.op1('Max', xs);
-  }
-  Min(...xs: Value[]): Value {
-    return this.op1('Min', xs);
-  }
-  Sum(...xs: Value[]): Value {
-    return this.op1('Sum', xs);
-  }
-  MatMul(a: Value, b: Value): Value {
-    return this.op1('MatMul', [a, b]);
-  }
-  Gemm(a: Value, b: Value, c?: Value, attrs: { alpha?: number; beta?: number; transA?: number; transB?: number } = {}): Value {
-    return this.op1('Gemm', [a, b, c], attrs);
-  }
-  Neg(x: Value): Value {
-    return this.op1('Neg', [x]);
-  }
-  Exp(x: Value): Value {
-    return this.op1('Exp', [x]);
-  }
-  Log(x: Value): Value {
-    return this.op1('Log', [x]);
-  }
-  Sqrt(x: Value): Value {
-    return this.op1('Sqrt', [x]);
-  }
-  Reciprocal(x: Value): Value {
-    return this.op1('Reciprocal', [x]);
-  }
-  Abs(x: Value): Value {
-    return this.op1('Abs', [x]);
-  }
-  Sign(x: Value): Value {
-    return this.op1('Sign', [x]);
-  }
-  Floor(x: Value): Value {
-    return this.op1('Floor', [x]);
-  }
-  Relu(x: Value): Value {
-    return this.op1('Relu', [x]);
-  }
-  LeakyRelu(x: Value, alpha = 0.01): Value {
-    return this.op1('LeakyRelu', [x], { alpha });
-  }
-  Elu(x: Value, alpha = 1): Value {
-    return this.op1('Elu', [x], { alpha });
-  }
-  Tanh(x: Value): Value {
-    return this.op1('Tanh', [x]);
-  }
-  Sigmoid(x: Value): Value {
-    return this.op1('Sigmoid', [x]);
-  }
-  Softplus(x: Value): Value {
-    return this.op1('Softplus', [x]);
-  }
-  Softmax(x: Value, axis = -1): Value {
-    return this.op1('Softmax', [x], { axis });
-  }
-  LogSoftmax(x: Value, axis = -1): Value {
-    return this.op1('LogSoftmax', [x], { axis });
-  }
-  private reduce(op: string, x: Value, axes: readonly number[] | undefined, keepdims: boolean): Value {
-    return this.op1(op, [x, axes ? this.ints(axes) : undefined], { keepdims: keepdims ? 1 : 0 });
-  }
-  ReduceSum(x: Value, axes?: readonly number[], keepdims = false): Value {
-    return this.reduce('ReduceSum', x, axes, keepdims);
-  }
-  ReduceMean(x: Value, axes?: readonly number[], keepdims = false): Value {
-    return this.reduce('ReduceMean', x, axes, keepdims);
-  }
-  ReduceMax(x: Value, axes?: readonly number[], keepdims = false): Value {
-    return this.reduce('ReduceMax', x, axes, keepdims);
-  }
-  ReduceMin(x: Value, axes?: readonly number[], keepdims = false): Value {
-    return this.reduce('ReduceMin', x, axes, keepdims);
-  }
-  ReduceLogSumExp(x: Value, axes?: readonly number[], keepdims = false): Value {
-    return this.reduce('ReduceLogSumExp', x, axes, keepdims);
-  }
-  ReduceSumSquare(x: Value, axes?: readonly number[], keepdims = false): Value {
-    return this.reduce('ReduceSumSquare', x, axes, keepdims);
-  }
-  /** shape: static dims (0 copies the input dim, -1 infers one) or an int64 Value. */
-  Reshape(x: Value, shape: readonly number[] | Value): Value {
-    return this.op1('Reshape', [x, shape instanceof Value ? shape : this.ints(shape)]);
-  }
-  Flatten(x: Value, axis = 1): Value {
-    return this.op1('Flatten', [x], { axis });
-  }
-  Transpose(x: Value, perm?: readonly number[]): Value {
-    return this.op1('Transpose', [x], { perm });
-  }
-  Concat(xs: readonly Value[], axis: number): Value {
-    return this.op1('Concat', xs, { axis });
-  }
-  Slice(x: Value, starts: readonly number[], ends: readonly number[], axes?: readonly number[], steps?: readonly number[]): Value {
-    return this.op1('Slice', [
-      x,
-      this.ints(starts),
-      this.ints(ends),
-      axes ? this.ints(axes) : undefined,
-      steps ? this.ints(steps) : undefined,
-    ]);
-  }
-  Split(x: Value, axis: number, split: readonly number[]): Value[] {
-    return this.op('Split', [x, this.ints(split)], { axis }, { outputs: split.length });
-  }
-  Unsqueeze(x: Value, axes: readonly number[]): Value {
-    return this.op1('Unsqueeze', [x, this.ints(axes)]);
-  }
-  Squeeze(x: Value, axes?: readonly number[]): Value {
-    return this.op1('Squeeze', [x, axes ? this.ints(axes) : undefined]);
-  }
-  Expand(x: Value, shape: readonly number[] | Value): Value {
-    return this.op1('Expand', [x, shape instanceof Value ? shape : this.ints(shape)]);
-  }
-  Tile(x: Value, repeats: readonly number[]): Value {
-    return this.op1('Tile', [x, this.ints(repeats)]);
-  }
-  Gather(x: Value, indices: Value, axis = 0): Value {
-    return this.op1('Gather', [x, indices], { axis });
-  }
-  Identity(x: Value): Value {
-    return this.op1('Identity', [x]);
-  }
-  Clip(x: Value, min?: Operand, max?: Operand): Value {
-    return this.op1('Clip', [x, min === undefined ? undefined : this.lift(min, x), max === undefined ? undefined : this.lift(max, x)]);
-  }
-  Where(cond: Value, a: Operand, b: Operand): Value {
-    const like = a instanceof Value ? a : b instanceof Value ? b : 'float32';
-    return this.op1('Where', [cond, this.lift(a, like), this.lift(b, like)]);
-  }
-  Cast(x: Value, to: DType): Value {
-    return this.op1('Cast', [x], { to: ONNX_DTYPE[to] });
-  }
-  Conv(x: Value, w: Value, b?: Value, attrs: ConvAttrs = {}): Value {
-    return this.op1('Conv', [x, w, b], attrs as Record<string, AttrInput | undefined>);
-  }
-  ConvTranspose(x: Value, w: Value, b?: Value, attrs: ConvTransposeAttrs = {}): Value {
-    return this.op1('ConvTranspose', [x, w, b], attrs as Record<string, AttrInput | undefined>);
-  }
-  Shape(x: Value): Value {
-    return this.op1('Shape', [x]);
-  }
-  Equal(a: Operand, b: Operand): Value {
-    return this.bin('Equal', a, b);
-  }
-  Less(a: Operand, b: Operand): Value {
-    return this.bin('Less', a, b);
-  }
-  Greater(a: Operand, b: Operand): Value {
-    return this.bin('Greater', a, b);
-  }
-  LessOrEqual(a: Operand, b: Operand): Value {
-    return this.bin('LessOrEqual', a, b);
-  }
-  GreaterOrEqual(a: Operand, b: Operand): Value {
-    return this.bin('GreaterOrEqual', a, b);
-  }
-  Not(x: Value): Value {
-    return this.op1('Not', [x]);
-  }
-  And(a: Value, b: Value): Value {
-    return this.op1('And', [a, b]);
-  }
-  Or(a: Value, b: Value): Value {
-    return this.op1('Or', [a, b]);
-  }
-  IsNaN(x: Value): Value {
-    return this.op1('IsNaN', [x]);
-  }
-  IsInf(x: Value): Value {
-    return this.op1('IsInf', [x]);
-  }
-  ArgMax(x: Value, axis = 0, keepdims = false): Value {
-    return this.op1('ArgMax', [x], { axis, keepdims: keepdims ? 1 : 0 });
-  }
-  Size(x: Value): Value {
-    return this.op1('Size', [x]);
-  }
-  ConstantOfShape(shape: Value, value: TensorData): Value {
-    return this.op1('ConstantOfShape', [shape], { value });
   }
 }
 
 export type Operand = Value | number;
-
-export interface ConvAttrs {
-  strides?: number[];
-  pads?: number[];
-  dilations?: number[];
-  group?: number;
-  kernel_shape?: number[];
-  auto_pad?: string;
-}
-export interface ConvTransposeAttrs extends ConvAttrs {
-  output_padding?: number[];
-  output_shape?: number[];
-}

@@ -1,8 +1,8 @@
 /** The one module that speaks protobuf: Graph ⇄ ONNX ModelProto bytes. */
 import onnxProto from 'onnx-proto';
-import { lookupOp } from '../ops/registry.js';
 import { BYTES_PER_ELEMENT, type DType, dtypeFromOnnx, ONNX_DTYPE, typedArrayFor } from './dtype.js';
 import { type AttrValue, Graph, type Value } from './graph.js';
+import { lookupOp } from './op-registry.js';
 import type { Dim } from './shape.js';
 import { type TensorData, tensorData } from './tensor.js';
 

@@ -1,3 +1,5 @@
+import { GraphError } from './graph-error.js';
+
 /**
  * A dimension is a number (static) or a name (symbolic, e.g. 'batch'). Two symbolic dims with the same name are
  * equal; that is all the builder needs to undo broadcasting statically.
@@ -5,7 +7,8 @@
 export type Dim = number | string;
 export type Shape = readonly Dim[];
 
-export class ShapeError extends Error {
+/** Shapes, dtypes or attributes that do not fit an op's schema; a kind of GraphError. */
+export class ShapeError extends GraphError {
   override name = 'ShapeError';
 }
 

@@ -1,7 +1,8 @@
-import { type DType, dtypeFromOnnx, isFloat } from '../ir/dtype.js';
+import { type DType, dtypeFromOnnx, isFloat, ONNX_DTYPE } from '../ir/dtype.js';
+import type { Graph, Value } from '../ir/graph.js';
+import type { Op } from '../ir/op-schema.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
 import { need } from './common.js';
-import type { OpDef } from './op-def.js';
 
 /** Cast semantics on host data: to bool is x ≠ 0, float to integer truncates toward zero. */
 function castData(x: TensorData, to: DType): TensorData {
@@ -10,11 +11,17 @@ function castData(x: TensorData, to: DType): TensorData {
   return tensorData(to, x.shape, to === 'int64' ? vals.map((v) => BigInt(v)) : vals);
 }
 
-export const Cast: OpDef = {
+/** g.Cast(x, 'float32') */
+function cast(g: Graph, x: Value, to: DType): Value {
+  return g.op1('Cast', [x], { to: ONNX_DTYPE[to] });
+}
+
+export const Cast: Op<typeof cast> = {
   opType: 'Cast',
   sinceVersion: 13,
   inputs: [1, 1],
   attrs: { to: 'int', saturate: 'int' },
+  build: cast,
   infer(ctx) {
     const x = need(ctx, 0);
     const to = dtypeFromOnnx(ctx.attrs.int('to'));

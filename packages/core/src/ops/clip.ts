@@ -1,12 +1,19 @@
+import type { Graph, Operand, Value } from '../ir/graph.js';
+import type { Op } from '../ir/op-schema.js';
 import { ShapeError } from '../ir/shape.js';
 import { mapN, need, requireFloat } from './common.js';
-import type { OpDef } from './op-def.js';
 
-export const Clip: OpDef = {
+/** g.Clip(x, min?, max?): a number bound becomes a scalar of x's dtype. */
+function clip(g: Graph, x: Value, min?: Operand, max?: Operand): Value {
+  return g.op1('Clip', [x, min === undefined ? undefined : g.lift(min, x), max === undefined ? undefined : g.lift(max, x)]);
+}
+
+export const Clip: Op<typeof clip> = {
   opType: 'Clip',
   sinceVersion: 13,
   inputs: [1, 3],
   attrs: {},
+  build: clip,
   differentiable: [0],
   infer(ctx) {
     const x = need(ctx, 0);

@@ -1,8 +1,8 @@
 import { type DType, isFloat } from '../ir/dtype.js';
-import type { Graph, OutType, Value } from '../ir/graph.js';
+import type { AttrSchema, Graph, InferContext, Operand, OutType, Value } from '../ir/graph.js';
+import type { GradRule, Op, OpCase } from '../ir/op-schema.js';
 import { broadcastShapes, type Dim, formatShape, isStatic, normAxis, ShapeError, sameShape } from '../ir/shape.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
-import type { GradRule, InferContext, OpCase, OpDef } from './op-def.js';
 
 /** The input at i, which the op requires. */
 export function need(ctx: InferContext, i: number): Value {
@@ -85,21 +85,46 @@ export function mapN(ins: readonly TensorData[], f: (...xs: number[]) => number,
   return tensorData(dtype, shape, Array.from(out));
 }
 
+// ---- builder signatures shared by many ops ----------------------------------------------------------------------
+
+/** g.Neg(x): the one-input ops. */
+export type UnaryBuild = (g: Graph, x: Value) => Value;
+/** g.Add(a, b): a number on either side becomes a scalar constant of the other side's dtype. */
+export type BinaryBuild = (g: Graph, a: Operand, b: Operand) => Value;
+/** g.Sum(a, b, c): the ops with any number of inputs. */
+export type VariadicBuild = (g: Graph, ...xs: Value[]) => Value;
+
+export function unaryBuild(opType: string): UnaryBuild {
+  return (g, x) => g.op1(opType, [x]);
+}
+
+export function binaryBuild(opType: string): BinaryBuild {
+  return (g, a, b) => {
+    const like = typeof a !== 'number' ? a : typeof b !== 'number' ? b : 'float32';
+    return g.op1(opType, [g.lift(a, like), g.lift(b, like)]);
+  };
+}
+
+export function variadicBuild(opType: string): VariadicBuild {
+  return (g, ...xs) => g.op1(opType, xs);
+}
+
 // ---- factories for the many one-line elementwise ops ----------------------------------------------------------
 
 export interface UnarySpec {
   opType: string;
   sinceVersion: number;
-  attrs?: OpDef['attrs'];
+  attrs?: AttrSchema;
   grad: GradRule | 'none';
-  /** Scalar reference; attribute values come from the case. */
-  ref: (x: number, attr: (name: string, d: number) => number) => number;
+  /** Scalar reference; `attr` reads the node's attribute, or its schema default. */
+  ref: (x: number, attr: (name: string) => number) => number;
   cases: OpCase[];
   /** Float inputs only (default true). */
   floatOnly?: boolean;
 }
 
-export function unaryOp(spec: UnarySpec): OpDef {
+/** A one-input elementwise op with the builder g.<opType>(x); an op with attributes replaces `build`. */
+export function unaryOp(spec: UnarySpec): Op<UnaryBuild> {
   return {
     opType: spec.opType,
     sinceVersion: spec.sinceVersion,
@@ -113,14 +138,15 @@ export function unaryOp(spec: UnarySpec): OpDef {
     grad: spec.grad,
     reference: (ins, attrs) => [
       mapN(ins, (x) =>
-        spec.ref(x, (name, d) => {
+        spec.ref(x, (name) => {
           const t = spec.attrs?.[name];
           // Float attributes are stored as float32 in ONNX.
-          return t === 'int' ? attrs.int(name, d) : Math.fround(attrs.float(name, d));
+          return t === 'int' || (typeof t === 'object' && t.type === 'int') ? attrs.int(name) : Math.fround(attrs.float(name));
         }),
       ),
     ],
     cases: spec.cases,
+    build: unaryBuild(spec.opType),
   };
 }
 
@@ -134,7 +160,8 @@ export interface BinarySpec {
   outDType?: DType;
 }
 
-export function binaryOp(spec: BinarySpec): OpDef {
+/** A broadcasting two-input op with the builder g.<opType>(a, b), numbers lifted to scalars. */
+export function binaryOp(spec: BinarySpec): Op<BinaryBuild> {
   return {
     opType: spec.opType,
     sinceVersion: spec.sinceVersion,
@@ -144,6 +171,7 @@ export function binaryOp(spec: BinarySpec): OpDef {
     grad: spec.grad,
     reference: (ins) => [mapN(ins, spec.ref, spec.outDType === 'bool' ? 'bool' : 'float64')],
     cases: spec.cases,
+    build: binaryBuild(spec.opType),
   };
 }
 
@@ -202,11 +230,12 @@ export function reduceAxes(x: Value, axesInput: Value | undefined): number[] {
 
 // ---- the variadic elementwise extremum ops (Max, Min) -------------------------------------------------------
 
-export function extremum(opType: 'Max' | 'Min', pick: (a: number, b: number) => number): OpDef {
+export function extremum(opType: 'Max' | 'Min', pick: (a: number, b: number) => number): Op<VariadicBuild> {
   const base = binaryOp({ opType, sinceVersion: 13, grad: 'none', ref: pick, cases: [] });
   return {
     ...base,
     inputs: [1, Number.POSITIVE_INFINITY],
+    build: variadicBuild(opType),
     // dXᵢ = dY·[Xᵢ = Y] (ties send the gradient to every tied input, as subgradients allow)
     grad: ({ g, inputs, outputs: [y], dy: [d], needs }) =>
       inputs.map((x, i) => (needs[i] && d && x ? g.Where(g.Equal(x, y), d, 0) : undefined)),

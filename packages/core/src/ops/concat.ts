@@ -1,8 +1,8 @@
-import type { OutType, Value } from '../ir/graph.js';
+import type { Graph, OutType, Value } from '../ir/graph.js';
+import type { Op } from '../ir/op-schema.js';
 import { type Dim, formatShape, isStatic, normAxis, ShapeError } from '../ir/shape.js';
 import { tensorData } from '../ir/tensor.js';
 import { asShapeOf, need, ravel, sameDType, sumDims, unifyDim, unravel } from './common.js';
-import type { OpDef } from './op-def.js';
 
 /** The dims a 1-D int64 shape vector holds (Shape's output, a constant), for shape arithmetic in Concat/Gather. */
 export function heldDims(v: Value): Dim[] | undefined {
@@ -18,11 +18,17 @@ export function dimsOut(dims: Dim[]): OutType {
   return out;
 }
 
-export const Concat: OpDef = {
+/** g.Concat([a, b], axis): ONNX requires the axis. */
+function concat(g: Graph, xs: readonly Value[], axis: number): Value {
+  return g.op1('Concat', xs, { axis });
+}
+
+export const Concat: Op<typeof concat> = {
   opType: 'Concat',
   sinceVersion: 13,
   inputs: [1, Number.POSITIVE_INFINITY],
   attrs: { axis: 'int' },
+  build: concat,
   infer(ctx) {
     const xs = ctx.inputs.map((_, i) => need(ctx, i));
     const dtype = sameDType(xs);

@@ -1,13 +1,20 @@
+import type { Graph, Value } from '../ir/graph.js';
+import type { Op } from '../ir/op-schema.js';
 import { ShapeError } from '../ir/shape.js';
-import { tensorData } from '../ir/tensor.js';
+import { type TensorData, tensorData } from '../ir/tensor.js';
 import { shapeDims } from './common.js';
-import type { OpDef } from './op-def.js';
 
-export const ConstantOfShape: OpDef = {
+/** g.ConstantOfShape(shape, value): value is a one-element tensor of the output's dtype. */
+function constantOfShape(g: Graph, shape: Value, value: TensorData): Value {
+  return g.op1('ConstantOfShape', [shape], { value });
+}
+
+export const ConstantOfShape: Op<typeof constantOfShape> = {
   opType: 'ConstantOfShape',
   sinceVersion: 9,
   inputs: [1, 1],
   attrs: { value: 'tensor' },
+  build: constantOfShape,
   infer(ctx) {
     const dims = shapeDims(ctx.inputs[0], 'shape');
     if (!dims) throw new ShapeError('shape input is required');

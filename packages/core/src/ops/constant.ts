@@ -1,12 +1,19 @@
+import type { Graph, Value } from '../ir/graph.js';
+import type { Op } from '../ir/op-schema.js';
 import { ShapeError } from '../ir/shape.js';
-import { tensorData } from '../ir/tensor.js';
-import type { OpDef } from './op-def.js';
+import { type TensorData, tensorData } from '../ir/tensor.js';
 
-export const Constant: OpDef = {
+/** g.Constant(data, name?): a Constant node holding the tensor; name is the node name's base. */
+function constant(g: Graph, data: TensorData, name?: string): Value {
+  return g.op1('Constant', [], { value: data }, { name: name ?? 'Constant' });
+}
+
+export const Constant: Op<typeof constant> = {
   opType: 'Constant',
   sinceVersion: 13,
   inputs: [0, 0],
   attrs: { value: 'tensor', value_float: 'float', value_floats: 'floats', value_int: 'int', value_ints: 'ints' },
+  build: constant,
   infer({ attrs }) {
     if (attrs.has('value')) {
       const t = attrs.tensor('value');

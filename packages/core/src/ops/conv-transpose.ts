@@ -7,11 +7,14 @@
  * with output size s·(L − 1) + output_padding + (k − 1)·d + 1 − p₀ − p₁ (or output_shape). Spatial dims must be
  * static; the batch dim may be symbolic.
  */
+import type { AttrInput, Graph, Value } from '../ir/graph.js';
+import type { Op, OpCase } from '../ir/op-schema.js';
 import { formatShape, ShapeError } from '../ir/shape.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
 import { need, strides as rowMajorStrides } from './common.js';
 import {
   allIndices,
+  type ConvAttrs,
   type ConvGeometry,
   checkConvInputs,
   convBiasGrad,
@@ -22,7 +25,17 @@ import {
   offset,
   spatialDims,
 } from './conv.js';
-import type { OpCase, OpDef } from './op-def.js';
+
+/** ConvTranspose's attributes as the builder takes them. */
+export interface ConvTransposeAttrs extends ConvAttrs {
+  output_padding?: number[];
+  output_shape?: number[];
+}
+
+/** g.ConvTranspose(x, w, b?, attrs?) */
+function convTranspose(g: Graph, x: Value, w: Value, b?: Value, attrs: ConvTransposeAttrs = {}): Value {
+  return g.op1('ConvTranspose', [x, w, b], attrs as Record<string, AttrInput | undefined>);
+}
 
 function convTransposeReference(x: TensorData, w: TensorData, b: TensorData | undefined, geo: ConvGeometry): TensorData {
   const [N, C] = x.shape;
@@ -128,20 +141,22 @@ const cases: OpCase[] = [
   },
 ];
 
-export const ConvTranspose: OpDef = {
+export const ConvTranspose: Op<typeof convTranspose> = {
   opType: 'ConvTranspose',
   sinceVersion: 11,
   inputs: [2, 3],
+  // dilations, output_padding, pads and strides default per spatial axis (1, 0, 0, 1).
   attrs: {
-    auto_pad: 'string',
+    auto_pad: { type: 'string', default: 'NOTSET' },
     dilations: 'ints',
-    group: 'int',
+    group: { type: 'int', default: 1 },
     kernel_shape: 'ints',
     output_padding: 'ints',
     output_shape: 'ints',
     pads: 'ints',
     strides: 'ints',
   },
+  build: convTranspose,
   infer(ctx) {
     const x = need(ctx, 0);
     const w = need(ctx, 1);

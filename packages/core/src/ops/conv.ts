@@ -7,11 +7,26 @@
  * The shared geometry (attributes resolved against static spatial sizes) and the weight-gradient construction also
  * serve conv-transpose.ts. Spatial dims must be static; the batch dim may be symbolic.
  */
-import type { Attrs, Graph, Value } from '../ir/graph.js';
+import type { AttrInput, Attrs, Graph, Value } from '../ir/graph.js';
+import type { Op, OpCase } from '../ir/op-schema.js';
 import { type Dim, formatShape, ShapeError } from '../ir/shape.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
 import { need, requireFloat, strides as rowMajorStrides, sameDType } from './common.js';
-import type { OpCase, OpDef } from './op-def.js';
+
+/** Conv's attributes as the builder takes them; one left out takes its default (from the schema, or per axis). */
+export interface ConvAttrs {
+  strides?: number[];
+  pads?: number[];
+  dilations?: number[];
+  group?: number;
+  kernel_shape?: number[];
+  auto_pad?: string;
+}
+
+/** g.Conv(x, w, b?, attrs?) */
+function conv(g: Graph, x: Value, w: Value, b?: Value, attrs: ConvAttrs = {}): Value {
+  return g.op1('Conv', [x, w, b], attrs as Record<string, AttrInput | undefined>);
+}
 
 /** A Conv's or ConvTranspose's attributes resolved against static sizes, one entry per spatial axis. */
 export interface ConvGeometry {
@@ -58,9 +73,9 @@ function commonGeometry(attrs: Attrs, inSize: number[], kernelW: number[]) {
       throw new ShapeError(`kernel_shape [${ks}] does not match W's spatial dims [${kernelW}]`);
     }
   }
-  const group = attrs.int('group', 1);
+  const group = attrs.int('group');
   if (group < 1) throw new ShapeError(`group must be ≥ 1, got ${group}`);
-  const autoPad = attrs.string('auto_pad', 'NOTSET');
+  const autoPad = attrs.string('auto_pad');
   if (!['NOTSET', 'SAME_UPPER', 'SAME_LOWER', 'VALID'].includes(autoPad)) {
     throw new ShapeError(`auto_pad must be NOTSET, SAME_UPPER, SAME_LOWER or VALID, got '${autoPad}'`);
   }
@@ -361,11 +376,20 @@ const cases: OpCase[] = [
   },
 ];
 
-export const Conv: OpDef = {
+export const Conv: Op<typeof conv> = {
   opType: 'Conv',
   sinceVersion: 11,
   inputs: [2, 3],
-  attrs: { auto_pad: 'string', dilations: 'ints', group: 'int', kernel_shape: 'ints', pads: 'ints', strides: 'ints' },
+  // dilations, pads and strides default per spatial axis (1, 0, 1); kernel_shape to W's spatial dims.
+  attrs: {
+    auto_pad: { type: 'string', default: 'NOTSET' },
+    dilations: 'ints',
+    group: { type: 'int', default: 1 },
+    kernel_shape: 'ints',
+    pads: 'ints',
+    strides: 'ints',
+  },
+  build: conv,
   infer(ctx) {
     const x = need(ctx, 0);
     const w = need(ctx, 1);

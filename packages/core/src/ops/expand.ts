@@ -1,13 +1,20 @@
+import { type Graph, Value } from '../ir/graph.js';
+import type { Op } from '../ir/op-schema.js';
 import { broadcastShapes, ShapeError } from '../ir/shape.js';
 import { tensorData } from '../ir/tensor.js';
 import { mapN, need, shapeDims } from './common.js';
-import type { OpDef } from './op-def.js';
 
-export const Expand: OpDef = {
+/** g.Expand(x, shape): static dims or an int64 Value. */
+function expand(g: Graph, x: Value, shape: readonly number[] | Value): Value {
+  return g.op1('Expand', [x, shape instanceof Value ? shape : g.ints(shape)]);
+}
+
+export const Expand: Op<typeof expand> = {
   opType: 'Expand',
   sinceVersion: 13,
   inputs: [2, 2],
   attrs: {},
+  build: expand,
   differentiable: [0],
   infer(ctx) {
     const x = need(ctx, 0);

@@ -1,14 +1,14 @@
+import type { OpDef } from '../ir/op-schema.js';
 import { formatShape, normAxis, ShapeError } from '../ir/shape.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
 import { need, ravel, unravel, zerosLike } from './common.js';
 import { checkIndexRange, requireIndices } from './gather.js';
-import type { OpDef } from './op-def.js';
 
 export const GatherElements: OpDef = {
   opType: 'GatherElements',
   sinceVersion: 13,
   inputs: [2, 2],
-  attrs: { axis: 'int' },
+  attrs: { axis: { type: 'int', default: 0 } },
   differentiable: [0],
   infer(ctx) {
     const x = need(ctx, 0);
@@ -17,17 +17,17 @@ export const GatherElements: OpDef = {
     if (x.rank === 0 || ind.rank !== x.rank) {
       throw new ShapeError(`data ${formatShape(x.shape)} and indices ${formatShape(ind.shape)} must have one rank ≥ 1`);
     }
-    const axis = normAxis(ctx.attrs.int('axis', 0), x.rank);
+    const axis = normAxis(ctx.attrs.int('axis'), x.rank);
     checkIndexRange(ind, x.shape[axis], `axis ${axis} of ${formatShape(x.shape)}`);
     return [{ dtype: x.dtype, shape: ind.shape }];
   },
   // dX = ScatterElements(0, indices, dY, reduction 'add'): repeated indices add up
   grad: ({ g, inputs: [x, ind], dy: [d], attrs }) => {
     if (!x || !ind || !d) return [];
-    return [g.op1('ScatterElements', [zerosLike(g, x), ind, d], { axis: attrs.int('axis', 0), reduction: 'add' })];
+    return [g.op1('ScatterElements', [zerosLike(g, x), ind, d], { axis: attrs.int('axis'), reduction: 'add' })];
   },
   reference: ([x, ind], attrs) => {
-    const axis = normAxis(attrs.int('axis', 0), x.shape.length);
+    const axis = normAxis(attrs.int('axis'), x.shape.length);
     return [
       tensorData(
         'float64',

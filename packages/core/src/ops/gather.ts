@@ -1,9 +1,9 @@
 import type { Graph, OutType, Value } from '../ir/graph.js';
+import type { Op } from '../ir/op-schema.js';
 import { type Dim, dimProduct, formatShape, isStatic, normAxis, ShapeError } from '../ir/shape.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
 import { need, ravel, shapeOf, shapeValue, unravel } from './common.js';
 import { dimsOut, heldDims } from './concat.js';
-import type { OpDef } from './op-def.js';
 
 export function requireIndices(v: Value): void {
   if (v.dtype !== 'int64' && v.dtype !== 'int32') throw new ShapeError(`indices '${v.name}' must be int64 or int32, got ${v.dtype}`);
@@ -41,18 +41,24 @@ export function gatherGrad(g: Graph, dy: Value, indices: Value, axis: number, da
   return g.op1('ScatterElements', [zeros, idxFull, dyr], { axis, reduction: 'add' });
 }
 
-export const Gather: OpDef = {
+/** g.Gather(x, indices, axis?): axis defaults to the schema's 0. */
+function gather(g: Graph, x: Value, indices: Value, axis?: number): Value {
+  return g.op1('Gather', [x, indices], { axis });
+}
+
+export const Gather: Op<typeof gather> = {
   opType: 'Gather',
   sinceVersion: 13,
   inputs: [2, 2],
-  attrs: { axis: 'int' },
+  attrs: { axis: { type: 'int', default: 0 } },
+  build: gather,
   differentiable: [0],
   infer(ctx) {
     const x = need(ctx, 0);
     const ind = need(ctx, 1);
     requireIndices(ind);
     if (x.rank === 0) throw new ShapeError(`cannot gather from the scalar '${x.name}'`);
-    const axis = normAxis(ctx.attrs.int('axis', 0), x.rank);
+    const axis = normAxis(ctx.attrs.int('axis'), x.rank);
     checkIndexRange(ind, x.shape[axis], `axis ${axis} of ${formatShape(x.shape)}`);
     const shape = [...x.shape.slice(0, axis), ...ind.shape, ...x.shape.slice(axis + 1)];
     // Shape arithmetic: picking entries of a shape vector picks the dims it holds.
@@ -71,10 +77,10 @@ export const Gather: OpDef = {
   // dX = ScatterElements-add of dY at the gathered positions (repeated indices add up); indices get no gradient
   grad: ({ g, inputs: [x, ind], dy: [d], attrs }) => {
     if (!x || !ind || !d) return [];
-    const axis = normAxis(attrs.int('axis', 0), x.rank);
+    const axis = normAxis(attrs.int('axis'), x.rank);
     return [gatherGrad(g, d, ind, axis, x.shape, [x])];
   },
-  reference: ([x, ind], attrs) => [gatherRef(x, ind, normAxis(attrs.int('axis', 0), x.shape.length))],
+  reference: ([x, ind], attrs) => [gatherRef(x, ind, normAxis(attrs.int('axis'), x.shape.length))],
   cases: [
     { name: 'axis 0', inputs: [{ shape: [4, 3] }, { shape: [2], dtype: 'int64', values: [3, 1] }] },
     { name: 'negative and repeated indices', inputs: [{ shape: [4, 3] }, { shape: [4], dtype: 'int64', values: [-1, 0, 3, -4] }] },

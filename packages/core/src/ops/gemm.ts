@@ -1,13 +1,32 @@
+import type { Graph, Value } from '../ir/graph.js';
+import type { Op, OpCase } from '../ir/op-schema.js';
 import { type Dim, formatShape, ShapeError } from '../ir/shape.js';
 import { tensorData } from '../ir/tensor.js';
 import { mapN, need, sameDType, unifyDim } from './common.js';
-import type { OpCase, OpDef } from './op-def.js';
 
-export const Gemm: OpDef = {
+export interface GemmAttrs {
+  alpha?: number;
+  beta?: number;
+  transA?: number;
+  transB?: number;
+}
+
+/** g.Gemm(a, b, c?, { alpha, beta, transA, transB }): Y = α·A'·B' + β·C; attributes left out take the schema's defaults. */
+function gemm(g: Graph, a: Value, b: Value, c?: Value, attrs: GemmAttrs = {}): Value {
+  return g.op1('Gemm', [a, b, c], { ...attrs });
+}
+
+export const Gemm: Op<typeof gemm> = {
   opType: 'Gemm',
   sinceVersion: 13,
   inputs: [2, 3],
-  attrs: { alpha: 'float', beta: 'float', transA: 'int', transB: 'int' },
+  attrs: {
+    alpha: { type: 'float', default: 1 },
+    beta: { type: 'float', default: 1 },
+    transA: { type: 'int', default: 0 },
+    transB: { type: 'int', default: 0 },
+  },
+  build: gemm,
   infer(ctx) {
     const a = need(ctx, 0);
     const b = need(ctx, 1);
@@ -15,8 +34,8 @@ export const Gemm: OpDef = {
     const dtype = sameDType([a, b, c]);
     if (a.rank !== 2 || b.rank !== 2)
       throw new ShapeError(`A and B must be 2-D, got A ${formatShape(a.shape)} and B ${formatShape(b.shape)}`);
-    const tA = ctx.attrs.int('transA', 0) !== 0;
-    const tB = ctx.attrs.int('transB', 0) !== 0;
+    const tA = ctx.attrs.int('transA') !== 0;
+    const tB = ctx.attrs.int('transB') !== 0;
     const [m, ka] = tA ? [a.shape[1], a.shape[0]] : a.shape;
     const [kb, n] = tB ? [b.shape[1], b.shape[0]] : b.shape;
     unifyDim(
@@ -42,10 +61,10 @@ export const Gemm: OpDef = {
   // dA' = α·dY·B'ᵀ, dB' = α·A'ᵀ·dY (each transposed back when the operand was), dC = β·dY (autodiff unbroadcasts it)
   grad: ({ g, inputs: [a, b, c], dy: [d], needs, attrs }) => {
     if (!a || !b || !d) return [];
-    const alpha = attrs.float('alpha', 1);
-    const beta = attrs.float('beta', 1);
-    const tA = attrs.int('transA', 0) !== 0 ? 1 : 0;
-    const tB = attrs.int('transB', 0) !== 0 ? 1 : 0;
+    const alpha = attrs.float('alpha');
+    const beta = attrs.float('beta');
+    const tA = attrs.int('transA') !== 0 ? 1 : 0;
+    const tB = attrs.int('transB') !== 0 ? 1 : 0;
     // transA = 0: dA = α·dY·B'ᵀ; transA = 1: dA = (α·dY·B'ᵀ)ᵀ = α·B'·dYᵀ.
     const da = needs[0]
       ? tA
@@ -63,10 +82,10 @@ export const Gemm: OpDef = {
     return [da, db, dc];
   },
   reference: ([a, b, c], attrs) => {
-    const alpha = Math.fround(attrs.float('alpha', 1));
-    const beta = Math.fround(attrs.float('beta', 1));
-    const tA = attrs.int('transA', 0) !== 0;
-    const tB = attrs.int('transB', 0) !== 0;
+    const alpha = Math.fround(attrs.float('alpha'));
+    const beta = Math.fround(attrs.float('beta'));
+    const tA = attrs.int('transA') !== 0;
+    const tB = attrs.int('transB') !== 0;
     const [m, k] = tA ? [a.shape[1], a.shape[0]] : a.shape;
     const n = tB ? b.shape[0] : b.shape[1];
     const at = (i: number, p: number) => Number(a.data[tA ? p * m + i : i * k + p]);

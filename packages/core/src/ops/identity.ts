@@ -1,11 +1,12 @@
-import { inferSame } from './common.js';
-import type { OpDef } from './op-def.js';
+import type { Op } from '../ir/op-schema.js';
+import { inferSame, type UnaryBuild, unaryBuild } from './common.js';
 
-export const Identity: OpDef = {
+export const Identity: Op<UnaryBuild> = {
   opType: 'Identity',
   sinceVersion: 16,
   inputs: [1, 1],
   attrs: {},
+  build: unaryBuild('Identity'),
   infer: (ctx) => {
     const [o] = inferSame(ctx);
     const c = ctx.inputs[0]?.constValue;

@@ -1,11 +1,12 @@
-import { mapN, need, requireFloat } from './common.js';
-import type { OpDef } from './op-def.js';
+import type { Op } from '../ir/op-schema.js';
+import { mapN, need, requireFloat, type UnaryBuild, unaryBuild } from './common.js';
 
-export const IsNaN: OpDef = {
+export const IsNaN: Op<UnaryBuild> = {
   opType: 'IsNaN',
   sinceVersion: 13,
   inputs: [1, 1],
   attrs: {},
+  build: unaryBuild('IsNaN'),
   infer(ctx) {
     const x = need(ctx, 0);
     requireFloat(x);
@@ -16,11 +17,12 @@ export const IsNaN: OpDef = {
   cases: [{ inputs: [{ shape: [4], values: [Number.NaN, 0, Number.POSITIVE_INFINITY, -1] }] }],
 };
 
-export const IsInf: OpDef = {
+export const IsInf: Op<UnaryBuild> = {
   opType: 'IsInf',
   sinceVersion: 10,
   inputs: [1, 1],
-  attrs: { detect_negative: 'int', detect_positive: 'int' },
+  attrs: { detect_negative: { type: 'int', default: 1 }, detect_positive: { type: 'int', default: 1 } },
+  build: unaryBuild('IsInf'),
   infer(ctx) {
     const x = need(ctx, 0);
     requireFloat(x);

@@ -1,11 +1,21 @@
-import type { OpDef } from './op-def.js';
-import { alongAxis, inferSoftmax, logSoftmaxRef, softmaxAxis, softmaxCases } from './softmax.js';
+import type { Op } from '../ir/op-schema.js';
+import {
+  alongAxis,
+  inferSoftmax,
+  logSoftmaxRef,
+  type SoftmaxBuild,
+  softmaxAttrs,
+  softmaxAxis,
+  softmaxBuild,
+  softmaxCases,
+} from './softmax.js';
 
-export const LogSoftmax: OpDef = {
+export const LogSoftmax: Op<SoftmaxBuild> = {
   opType: 'LogSoftmax',
   sinceVersion: 13,
   inputs: [1, 1],
-  attrs: { axis: 'int' },
+  attrs: softmaxAttrs,
+  build: softmaxBuild('LogSoftmax'),
   infer: inferSoftmax,
   // dX = dY − softmax(X)·Σ_axis dY, with softmax(X) = exp(Y)
   grad: ({ g, outputs: [y], dy: [d], attrs }) => {

@@ -1,6 +1,10 @@
+import type { Graph, Value } from '../ir/graph.js';
+import type { Op, OpDef } from '../ir/op-schema.js';
 import { broadcastShapes, ShapeError } from '../ir/shape.js';
-import { mapN, need } from './common.js';
-import type { OpDef } from './op-def.js';
+import { mapN, need, type UnaryBuild, unaryBuild } from './common.js';
+
+/** g.And(a, b), g.Or(a, b): bool inputs, no lifting of numbers. */
+type LogicalBuild = (g: Graph, a: Value, b: Value) => Value;
 
 function logical(opType: string, arity: 1 | 2, sinceVersion: number, f: (...xs: number[]) => number): OpDef {
   return {
@@ -28,6 +32,11 @@ function logical(opType: string, arity: 1 | 2, sinceVersion: number, f: (...xs: 
   };
 }
 
-export const Not = logical('Not', 1, 1, (a) => (a ? 0 : 1));
-export const And = logical('And', 2, 7, (a, b) => (a && b ? 1 : 0));
-export const Or = logical('Or', 2, 7, (a, b) => (a || b ? 1 : 0));
+const logical2 =
+  (opType: string): LogicalBuild =>
+  (g, a, b) =>
+    g.op1(opType, [a, b]);
+
+export const Not: Op<UnaryBuild> = { ...logical('Not', 1, 1, (a) => (a ? 0 : 1)), build: unaryBuild('Not') };
+export const And: Op<LogicalBuild> = { ...logical('And', 2, 7, (a, b) => (a && b ? 1 : 0)), build: logical2('And') };
+export const Or: Op<LogicalBuild> = { ...logical('Or', 2, 7, (a, b) => (a || b ? 1 : 0)), build: logical2('Or') };

@@ -3,12 +3,13 @@
  * (bool scalar, optional), v_initial…; body inputs (iteration_num, cond_in, v…), body outputs (cond_out, v'…,
  * scan…). Outputs: the final loop-carried values, then each scan output stacked along a new leading axis.
  */
-import { Attrs, Graph, type Value } from '../ir/graph.js';
+import type { DType } from '../ir/dtype.js';
+import { Attrs, Graph, Value } from '../ir/graph.js';
+import { lookupOp } from '../ir/op-registry.js';
+import type { Op, OpCase } from '../ir/op-schema.js';
 import { type Dim, formatShape, freshDim, ShapeError } from '../ir/shape.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
 import { describe as describeValue } from './common.js';
-import type { OpCase, OpDef } from './op-def.js';
-import { lookupOp } from './registry.js';
 
 function isScalarLike(v: Value): boolean {
   return v.rank === 0 || (v.rank === 1 && v.shape[0] === 1);
@@ -23,11 +24,48 @@ function condPassesThrough(body: Graph): boolean {
   return p !== undefined && p.opType === 'Identity' && p.inputs[0] === condIn;
 }
 
-export const Loop: OpDef = {
+/**
+ * g.Loop(tripCount, carried, bodyFn): runs bodyFn's graph `tripCount` times. bodyFn gets the body graph,
+ * iteration_num (int64 []) and body copies of `carried`, and returns their new values (optionally
+ * `{ carried, scans }` with per-iteration scan outputs); it may read this graph's values by name (and take gradients
+ * inside the body). Returns the final loop-carried values, then each scan output stacked along a new leading axis.
+ */
+function loop(
+  g: Graph,
+  tripCount: Value | number,
+  carried: readonly Value[],
+  bodyFn: (body: Graph, iter: Value, carried: Value[]) => Value[] | { carried: Value[]; scans?: Value[] },
+): Value[] {
+  const body = g.subgraph('loop_body');
+  const bodyInput = (base: string, dtype: DType, shape: readonly Dim[]) => {
+    const v = new Value(body, body.uniqueName(`${body.name}.${base}`), dtype, [...shape], undefined);
+    body.inputs.push(v);
+    return v;
+  };
+  const iter = bodyInput('iteration_num', 'int64', []);
+  const condIn = bodyInput('cond_in', 'bool', []);
+  const vs = carried.map((v) => bodyInput(v.name, v.dtype, v.shape));
+  const res = bodyFn(body, iter, vs);
+  const next = Array.isArray(res) ? res : res.carried;
+  const scans = Array.isArray(res) ? [] : (res.scans ?? []);
+  if (next.length !== carried.length) {
+    throw new ShapeError(`Loop body '${body.name}' returned ${next.length} values for ${carried.length} loop-carried values`);
+  }
+  body.output(body.op1('Identity', [condIn]));
+  // A body output must be produced in the body and listed once: pass-throughs and outer values get an Identity.
+  for (const v of [...next, ...scans]) {
+    body.output(v.graph !== body || !v.producer || body.outputs.includes(v) ? body.op1('Identity', [v]) : v);
+  }
+  const m = tripCount instanceof Value ? tripCount : g.scalar(tripCount, 'int64');
+  return g.op('Loop', [m, undefined, ...carried], { body }, { outputs: carried.length + scans.length });
+}
+
+export const Loop: Op<typeof loop> = {
   opType: 'Loop',
   sinceVersion: 16,
   inputs: [2, Infinity],
   attrs: { body: 'graph' },
+  build: loop,
   infer(ctx) {
     const [m, cond, ...init] = ctx.inputs;
     const body = ctx.attrs.graph('body');
@@ -105,7 +143,7 @@ export const Loop: OpDef = {
     }
     return [...carried, ...scans.map((ss, j) => stack(ss, body.outputs[init.length + 1 + j]))];
   },
-  // A getter: the case body is a Graph, and graph.ts imports this module, so it cannot be built at load time.
+  // A getter: the case body is built with builder methods, which ops/builder.ts installs after every op has loaded.
   get cases() {
     caseCache ??= [
       {
@@ -173,7 +211,7 @@ export function evaluateGraph(g: Graph, feeds: TensorData[]): TensorData[] {
       if (!v) throw new Error(`reference of graph '${g.name}': ${node} omits input ${i} in the middle`);
       return read(v);
     });
-    const outs = def.reference(vals, new Attrs(node.attrs, String(node)));
+    const outs = def.reference(vals, new Attrs(node.attrs, String(node), def.attrs));
     node.outputs.forEach((o, i) => {
       env.set(o, outs[i]);
     });

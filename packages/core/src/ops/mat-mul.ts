@@ -1,8 +1,8 @@
 import type { Graph, Value } from '../ir/graph.js';
+import type { Op } from '../ir/op-schema.js';
 import { broadcastShapes, type Dim, formatShape, ShapeError } from '../ir/shape.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
 import { need, ravel, sameDType, unifyDim, unravel } from './common.js';
-import type { OpDef } from './op-def.js';
 
 /** numpy.matmul's output shape: a 1-D A is a row [1, K], a 1-D B a column [K, 1], and the added dim is dropped. */
 export function matMulShape(a: readonly Dim[], b: readonly Dim[]): Dim[] {
@@ -25,11 +25,17 @@ function swapLast(g: Graph, x: Value): Value {
   return g.Transpose(x, [...Array.from({ length: r - 2 }, (_, i) => i), r - 1, r - 2]);
 }
 
-export const MatMul: OpDef = {
+/** g.MatMul(a, b) */
+function matMul(g: Graph, a: Value, b: Value): Value {
+  return g.op1('MatMul', [a, b]);
+}
+
+export const MatMul: Op<typeof matMul> = {
   opType: 'MatMul',
   sinceVersion: 13,
   inputs: [2, 2],
   attrs: {},
+  build: matMul,
   infer(ctx) {
     const a = need(ctx, 0);
     const b = need(ctx, 1);

@@ -1,8 +1,8 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import '../index.js';
+import { registeredOps } from '../ir/op-registry.js';
 import { checkOpCase } from '../testing/op-check.js';
-import { registeredOps } from './registry.js';
 
 // Forward: float64 kernels agree with the float64 reference to rounding (1e-9 relative covers libm differences);
 // float32 runs are held to 1e-5. Gradient tolerances are stated in op-check.ts and per case.

@@ -1,9 +1,9 @@
 import type { Value } from '../ir/graph.js';
+import type { OpDef } from '../ir/op-schema.js';
 import { type Dim, formatShape, normAxis, ShapeError } from '../ir/shape.js';
 import { tensorData } from '../ir/tensor.js';
 import { addDim, asShapeOf, constInts, need, ravel, unravel } from './common.js';
 import { gatherGrad } from './gather.js';
-import type { OpDef } from './op-def.js';
 
 const MODES = ['constant', 'reflect', 'edge'];
 
@@ -41,12 +41,12 @@ export const Pad: OpDef = {
   opType: 'Pad',
   sinceVersion: 18,
   inputs: [2, 4],
-  attrs: { mode: 'string' },
+  attrs: { mode: { type: 'string', default: 'constant' } },
   differentiable: [0, 2],
   infer(ctx) {
     const x = need(ctx, 0);
     const c = ctx.inputs[2];
-    const mode = ctx.attrs.string('mode', 'constant');
+    const mode = ctx.attrs.string('mode');
     if (!MODES.includes(mode)) throw new ShapeError(`mode '${mode}' is not one of ${MODES.join(', ')} (opset 18)`);
     if (c && (c.dtype !== x.dtype || c.shape.length > 1 || (c.rank === 1 && c.shape[0] !== 1))) {
       throw new ShapeError(`constant_value '${c.name}' must be a ${x.dtype} scalar, got ${c.dtype}${formatShape(c.shape)}`);
@@ -68,7 +68,7 @@ export const Pad: OpDef = {
   // edge/reflect: per padded axis the forward is a Gather with a fixed index map, so dX scatters dY back through it
   grad: ({ g, inputs: [x, padsIn, c, axesIn], dy: [d], needs, attrs }) => {
     if (!x || !d) return [];
-    const mode = attrs.string('mode', 'constant');
+    const mode = attrs.string('mode');
     const pads = padsPerAxis(x, padsIn, axesIn);
     if (mode === 'constant') {
       const neg = [...pads.map(([b]) => -b), ...pads.map(([, e]) => -e)];
@@ -89,7 +89,7 @@ export const Pad: OpDef = {
     return [asShapeOf(g, cur, x)];
   },
   reference: ([x, padsT, c, axesT], attrs) => {
-    const mode = attrs.string('mode', 'constant');
+    const mode = attrs.string('mode');
     const rank = x.shape.length;
     const toNums = (t: typeof x | undefined) => (t ? Array.from(t.data as BigInt64Array, Number) : undefined);
     const pads = toNums(padsT) ?? [];

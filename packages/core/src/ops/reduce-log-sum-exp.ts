@@ -5,7 +5,7 @@ export const ReduceLogSumExp = reduceOp({
   opType: 'ReduceLogSumExp',
   // dX = dY·exp(X − Y)  (the softmax of X over the reduced axes)
   grad: ({ g, inputs: [x], outputs: [y], attrs }, dy, axes) => {
-    const yk = attrs.int('keepdims', 1) === 1 ? y : g.Unsqueeze(y, axes);
+    const yk = attrs.int('keepdims') === 1 ? y : g.Unsqueeze(y, axes);
     return g.Mul(dy, g.Exp(g.Sub(x as Value, yk)));
   },
   ref: (xs) => {

@@ -21,14 +21,14 @@ const cases = [
 
 export const ReduceMax = reduceOp({
   opType: 'ReduceMax',
-  grad: ({ g, inputs: [x], outputs: [y], attrs }, dy, axes) => extremumGrad(g, x as Value, y, dy, axes, attrs.int('keepdims', 1) === 1),
+  grad: ({ g, inputs: [x], outputs: [y], attrs }, dy, axes) => extremumGrad(g, x as Value, y, dy, axes, attrs.int('keepdims') === 1),
   ref: (xs) => Math.max(...xs),
   cases,
 });
 
 export const ReduceMin = reduceOp({
   opType: 'ReduceMin',
-  grad: ({ g, inputs: [x], outputs: [y], attrs }, dy, axes) => extremumGrad(g, x as Value, y, dy, axes, attrs.int('keepdims', 1) === 1),
+  grad: ({ g, inputs: [x], outputs: [y], attrs }, dy, axes) => extremumGrad(g, x as Value, y, dy, axes, attrs.int('keepdims') === 1),
   ref: (xs) => Math.min(...xs),
   cases,
 });

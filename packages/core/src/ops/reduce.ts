@@ -1,8 +1,8 @@
 /** Shared shape rule, reference and gradient plumbing for the Reduce* ops (opset 18: axes is an input). */
 import type { Graph, Value } from '../ir/graph.js';
+import type { GradContext, Op, OpCase } from '../ir/op-schema.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
 import { need, reduceAxes, requireFloat, strides } from './common.js';
-import type { GradContext, OpCase, OpDef } from './op-def.js';
 
 export interface ReduceSpec {
   opType: string;
@@ -18,18 +18,28 @@ function keepDims(g: Graph, dy: Value, axes: number[], keepdims: boolean): Value
   return keepdims ? dy : g.Unsqueeze(dy, axes);
 }
 
-export function reduceOp(spec: ReduceSpec): OpDef {
+/**
+ * g.ReduceSum(x, axes?, keepdims?): all axes when none are given. keepdims defaults to false here (numpy's
+ * default), not to ONNX's 1, so the builder always writes it.
+ */
+export type ReduceBuild = (g: Graph, x: Value, axes?: readonly number[], keepdims?: boolean) => Value;
+
+function reduceBuild(opType: string): ReduceBuild {
+  return (g, x, axes, keepdims = false) => g.op1(opType, [x, axes ? g.ints(axes) : undefined], { keepdims: keepdims ? 1 : 0 });
+}
+
+export function reduceOp(spec: ReduceSpec): Op<ReduceBuild> {
   return {
     opType: spec.opType,
     sinceVersion: 18,
     inputs: [1, 2],
-    attrs: { keepdims: 'int', noop_with_empty_axes: 'int' },
+    attrs: { keepdims: { type: 'int', default: 1 }, noop_with_empty_axes: { type: 'int', default: 0 } },
     differentiable: [0],
     infer(ctx) {
       const x = need(ctx, 0);
       requireFloat(x);
       const axes = reduceAxes(x, ctx.inputs[1]);
-      const keep = ctx.attrs.int('keepdims', 1) === 1;
+      const keep = ctx.attrs.int('keepdims') === 1;
       const shape = x.shape.flatMap((d, i) => (axes.includes(i) ? (keep ? [1] : []) : [d]));
       return [{ dtype: x.dtype, shape }];
     },
@@ -38,10 +48,11 @@ export function reduceOp(spec: ReduceSpec): OpDef {
       const d = ctx.dy[0];
       if (!x || !d) return [];
       const axes = reduceAxes(x, axesIn);
-      const dk = keepDims(ctx.g, d, axes, ctx.attrs.int('keepdims', 1) === 1);
+      const dk = keepDims(ctx.g, d, axes, ctx.attrs.int('keepdims') === 1);
       return [spec.grad(ctx, dk, axes)];
     },
-    reference: (ins, attrs) => [reduceRef(ins[0], ins[1], attrs.int('keepdims', 1) === 1, spec.ref)],
+    reference: (ins, attrs) => [reduceRef(ins[0], ins[1], attrs.int('keepdims') === 1, spec.ref)],
+    build: reduceBuild(spec.opType),
     cases: spec.cases ?? [
       { name: 'axis 1', inputs: [{ shape: [2, 3, 2] }, { shape: [1], dtype: 'int64', values: [1], constant: true }] },
       { name: 'axes 0,2 keepdims', inputs: [{ shape: [2, 3, 2] }, { shape: [2], dtype: 'int64', values: [0, -1], constant: true }] },

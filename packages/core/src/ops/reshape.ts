@@ -1,7 +1,8 @@
+import { type Graph, Value } from '../ir/graph.js';
+import type { Op } from '../ir/op-schema.js';
 import { type Dim, formatShape, freshDim, ShapeError } from '../ir/shape.js';
 import { tensorData } from '../ir/tensor.js';
 import { need, shapeDims } from './common.js';
-import type { OpDef } from './op-def.js';
 
 /**
  * Splits dims into their static product and the list of symbolic factors. A symbolic dim may itself be a product
@@ -55,17 +56,23 @@ export function reshapeDims(input: readonly Dim[], target: readonly Dim[], allow
   return out;
 }
 
-export const Reshape: OpDef = {
+/** g.Reshape(x, shape): static dims (0 copies the input dim, -1 infers one) or an int64 Value. */
+function reshape(g: Graph, x: Value, shape: readonly number[] | Value): Value {
+  return g.op1('Reshape', [x, shape instanceof Value ? shape : g.ints(shape)]);
+}
+
+export const Reshape: Op<typeof reshape> = {
   opType: 'Reshape',
   sinceVersion: 14,
   inputs: [2, 2],
-  attrs: { allowzero: 'int' },
+  attrs: { allowzero: { type: 'int', default: 0 } },
+  build: reshape,
   differentiable: [0],
   infer(ctx) {
     const x = need(ctx, 0);
     const target = shapeDims(need(ctx, 1), 'shape');
     if (!target) throw new ShapeError('shape input is required');
-    const shape = reshapeDims(x.shape, target, ctx.attrs.int('allowzero', 0) === 1);
+    const shape = reshapeDims(x.shape, target, ctx.attrs.int('allowzero') === 1);
     const c = x.constValue;
     return [{ dtype: x.dtype, shape, ...(c ? { constValue: tensorData(c.dtype, shape as number[], c.data) } : {}) }];
   },

@@ -1,9 +1,9 @@
+import type { OpDef } from '../ir/op-schema.js';
 import { formatShape, normAxis, ShapeError } from '../ir/shape.js';
 import { tensorData } from '../ir/tensor.js';
 import { need, ravel, sameDType, unifyDim, zerosLike } from './common.js';
 import { checkIndexRange, requireIndices } from './gather.js';
 import { elementsAlong } from './gather-elements.js';
-import type { OpDef } from './op-def.js';
 
 const REDUCTIONS: Record<string, (a: number, b: number) => number> = {
   none: (_a, b) => b,
@@ -17,20 +17,20 @@ export const ScatterElements: OpDef = {
   opType: 'ScatterElements',
   sinceVersion: 18,
   inputs: [3, 3],
-  attrs: { axis: 'int', reduction: 'string' },
+  attrs: { axis: { type: 'int', default: 0 }, reduction: { type: 'string', default: 'none' } },
   differentiable: [0, 2],
   infer(ctx) {
     const [x, ind, u] = [0, 1, 2].map((i) => need(ctx, i));
     requireIndices(ind);
     const dtype = sameDType([x, u]);
-    const reduction = ctx.attrs.string('reduction', 'none');
+    const reduction = ctx.attrs.string('reduction');
     if (!(reduction in REDUCTIONS)) throw new ShapeError(`reduction '${reduction}' is not one of ${Object.keys(REDUCTIONS).join(', ')}`);
     const shapes = `data ${formatShape(x.shape)}, indices ${formatShape(ind.shape)}, updates ${formatShape(u.shape)}`;
     if (x.rank === 0 || ind.rank !== x.rank || u.rank !== x.rank) throw new ShapeError(`${shapes} must have one rank ≥ 1`);
     ind.shape.forEach((d, i) => {
       unifyDim(d, u.shape[i], () => `indices and updates must have one shape: ${shapes}`);
     });
-    const axis = normAxis(ctx.attrs.int('axis', 0), x.rank);
+    const axis = normAxis(ctx.attrs.int('axis'), x.rank);
     checkIndexRange(ind, x.shape[axis], `axis ${axis} of ${formatShape(x.shape)}`);
     return [{ dtype, shape: x.shape }];
   },
@@ -39,8 +39,8 @@ export const ScatterElements: OpDef = {
   // reduction 'add': dData = dY, dUpdates = GatherElements(dY, indices)
   grad: ({ g, node, inputs: [x, ind, u], dy: [d], needs, attrs }) => {
     if (!x || !ind || !u || !d) return [];
-    const axis = attrs.int('axis', 0);
-    const reduction = attrs.string('reduction', 'none');
+    const axis = attrs.int('axis');
+    const reduction = attrs.string('reduction');
     if (reduction !== 'none' && reduction !== 'add') {
       throw new Error(`${node}: ScatterElements has no gradient rule for reduction '${reduction}' (only 'none' and 'add')`);
     }
@@ -49,8 +49,8 @@ export const ScatterElements: OpDef = {
     return [dx, undefined, du];
   },
   reference: ([x, ind, u], attrs) => {
-    const axis = normAxis(attrs.int('axis', 0), x.shape.length);
-    const f = REDUCTIONS[attrs.string('reduction', 'none')];
+    const axis = normAxis(attrs.int('axis'), x.shape.length);
+    const f = REDUCTIONS[attrs.string('reduction')];
     const out = Float64Array.from(x.data as Float64Array);
     elementsAlong(x, ind, axis, (xi, k) => {
       const o = ravel(xi, x.shape);

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Graph } from '../ir/graph.js';
 import { ShapeError } from '../ir/shape.js';
+import './builder.js';
 
 /**
  * Building a mismatched graph fails at once, in the builder call, with a ShapeError that names the node and the

@@ -1,9 +1,9 @@
 import { freshDim, type Graph, type Value } from '../ir/graph.js';
+import type { Op, OpCase } from '../ir/op-schema.js';
 import { type Dim, formatShape, normAxis, ShapeError } from '../ir/shape.js';
 import { tensorData } from '../ir/tensor.js';
 import { asShapeOf, constInts, moveAxisLast, need, ravel, unravel, zerosLike } from './common.js';
 import { dimsOut, heldDims } from './concat.js';
-import type { OpDef } from './op-def.js';
 
 /** An end at or beyond this means "to the end of the axis" (INT_MAX and INT64_MAX both qualify). */
 const TO_END = 2 ** 31 - 1;
@@ -56,11 +56,24 @@ function wholeAxis(s: AxisSlice): boolean {
   return false;
 }
 
-export const Slice: OpDef = {
+/** g.Slice(x, starts, ends, axes?, steps?): the static starts, ends, axes and steps become int64 constants. */
+function slice(
+  g: Graph,
+  x: Value,
+  starts: readonly number[],
+  ends: readonly number[],
+  axes?: readonly number[],
+  steps?: readonly number[],
+): Value {
+  return g.op1('Slice', [x, g.ints(starts), g.ints(ends), axes ? g.ints(axes) : undefined, steps ? g.ints(steps) : undefined]);
+}
+
+export const Slice: Op<typeof slice> = {
   opType: 'Slice',
   sinceVersion: 13,
   inputs: [3, 5],
   attrs: {},
+  build: slice,
   differentiable: [0],
   infer(ctx) {
     const x = need(ctx, 0);
@@ -170,7 +183,7 @@ function spread(g: Graph, x: Value, axis: number, n: number, k: number): Value {
   return axis === r - 1 ? t : g.Transpose(t, inv);
 }
 
-function sliceCases(): OpDef['cases'] {
+function sliceCases(): OpCase[] {
   const ints = (values: number[]) => ({ shape: [values.length], dtype: 'int64' as const, values, constant: true });
   const BIG = 2 ** 53 - 1; // stands for INT64_MAX: the checker's values are JS numbers
   return [

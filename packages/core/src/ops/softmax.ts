@@ -1,20 +1,30 @@
-import type { Attrs, OutType } from '../ir/graph.js';
+import type { Attrs, Graph, InferContext, OutType, Value } from '../ir/graph.js';
+import type { Op, OpCase } from '../ir/op-schema.js';
 import { normAxis } from '../ir/shape.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
 import { need, requireFloat, strides } from './common.js';
-import type { InferContext, OpCase, OpDef } from './op-def.js';
 
-/** Softmax-family shape rule (opset 13): one axis, default -1, output of the input's shape. */
+/** The Softmax family's attribute schema (opset 13): one axis, default -1. */
+export const softmaxAttrs = { axis: { type: 'int', default: -1 } } as const;
+
+/** g.Softmax(x, axis?) and g.LogSoftmax(x, axis?): axis defaults to the schema's -1. */
+export type SoftmaxBuild = (g: Graph, x: Value, axis?: number) => Value;
+
+export function softmaxBuild(opType: 'Softmax' | 'LogSoftmax'): SoftmaxBuild {
+  return (g, x, axis) => g.op1(opType, [x], { axis });
+}
+
+/** Softmax-family shape rule: output of the input's shape. */
 export function inferSoftmax(ctx: InferContext): OutType[] {
   const x = need(ctx, 0);
   requireFloat(x);
-  normAxis(ctx.attrs.int('axis', -1), x.rank);
+  normAxis(ctx.attrs.int('axis'), x.rank);
   return [{ dtype: x.dtype, shape: x.shape }];
 }
 
 /** The axis a node normalizes over, as a non-negative index. */
 export function softmaxAxis(attrs: Attrs, rank: number): number {
-  return normAxis(attrs.int('axis', -1), rank);
+  return normAxis(attrs.int('axis'), rank);
 }
 
 /** Applies f to every 1-D fibre of x along the axis (the float64 references). */
@@ -49,11 +59,12 @@ export const softmaxCases: OpCase[] = [
   { name: '1-D', inputs: [{ shape: [5], domain: [-3, 3] }] },
 ];
 
-export const Softmax: OpDef = {
+export const Softmax: Op<SoftmaxBuild> = {
   opType: 'Softmax',
   sinceVersion: 13,
   inputs: [1, 1],
-  attrs: { axis: 'int' },
+  attrs: softmaxAttrs,
+  build: softmaxBuild('Softmax'),
   infer: inferSoftmax,
   // dX = Y·(dY − Σ_axis dY·Y)
   grad: ({ g, outputs: [y], dy: [d], attrs }) => {

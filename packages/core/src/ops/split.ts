@@ -1,8 +1,8 @@
-import { freshDim, type Value } from '../ir/graph.js';
+import { freshDim, type Graph, type Value } from '../ir/graph.js';
+import type { Op } from '../ir/op-schema.js';
 import { type Dim, formatShape, normAxis, ShapeError } from '../ir/shape.js';
 import { tensorData } from '../ir/tensor.js';
 import { asShapeOf, need, ravel, shapeDims, unravel, zerosLike } from './common.js';
-import type { OpDef } from './op-def.js';
 
 /** Sizes of num_outputs near-equal parts of d (opset 18): ceil(d/n) each, the last one smaller if need be. */
 export function evenSplit(d: number, n: number): number[] {
@@ -36,15 +36,21 @@ function partSizes(x: Value, axis: number, split: Value | undefined, numOutputs:
   return evenSplit(d, numOutputs);
 }
 
-export const Split: OpDef = {
+/** g.Split(x, axis, sizes): one output per part, of the given sizes along the axis. */
+function split(g: Graph, x: Value, axis: number, sizes: readonly number[]): Value[] {
+  return g.op('Split', [x, g.ints(sizes)], { axis }, { outputs: sizes.length });
+}
+
+export const Split: Op<typeof split> = {
   opType: 'Split',
   sinceVersion: 18,
   inputs: [1, 2],
-  attrs: { axis: 'int', num_outputs: 'int' },
+  attrs: { axis: { type: 'int', default: 0 }, num_outputs: 'int' },
+  build: split,
   differentiable: [0],
   infer(ctx) {
     const x = need(ctx, 0);
-    const axis = normAxis(ctx.attrs.int('axis', 0), x.rank);
+    const axis = normAxis(ctx.attrs.int('axis'), x.rank);
     const numOutputs = ctx.attrs.has('num_outputs') ? ctx.attrs.int('num_outputs') : undefined;
     const sizes = partSizes(x, axis, ctx.inputs[1], numOutputs, ctx.numOutputs);
     if (ctx.numOutputs !== undefined && ctx.numOutputs !== sizes.length) {
@@ -55,13 +61,13 @@ export const Split: OpDef = {
   // dX = Concat(dY₀, dY₁, …) along the axis, with zeros for the parts no gradient reaches
   grad: ({ g, inputs: [x], outputs, dy, attrs }) => {
     if (!x || dy.every((d) => d === undefined)) return [];
-    const axis = normAxis(attrs.int('axis', 0), x.rank);
+    const axis = normAxis(attrs.int('axis'), x.rank);
     const parts = outputs.map((y, i) => dy[i] ?? zerosLike(g, y));
     return [asShapeOf(g, parts.length === 1 ? parts[0] : g.Concat(parts, axis), x)];
   },
   reference: ([x, split], attrs) => {
     const rank = x.shape.length;
-    const axis = normAxis(attrs.int('axis', 0), rank);
+    const axis = normAxis(attrs.int('axis'), rank);
     const sizes = split ? Array.from(split.data as BigInt64Array, Number) : evenSplit(x.shape[axis], attrs.int('num_outputs'));
     let off = 0;
     return sizes.map((s) => {

@@ -1,13 +1,20 @@
+import type { Graph, Value } from '../ir/graph.js';
+import type { Op } from '../ir/op-schema.js';
 import { normAxis, ShapeError } from '../ir/shape.js';
 import { tensorData } from '../ir/tensor.js';
 import { constInts, need } from './common.js';
-import type { OpDef } from './op-def.js';
 
-export const Squeeze: OpDef = {
+/** g.Squeeze(x, axes?): every size-1 axis when none are given. */
+function squeeze(g: Graph, x: Value, axes?: readonly number[]): Value {
+  return g.op1('Squeeze', [x, axes ? g.ints(axes) : undefined]);
+}
+
+export const Squeeze: Op<typeof squeeze> = {
   opType: 'Squeeze',
   sinceVersion: 13,
   inputs: [1, 2],
   attrs: {},
+  build: squeeze,
   differentiable: [0],
   infer(ctx) {
     const x = need(ctx, 0);

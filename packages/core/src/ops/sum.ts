@@ -1,11 +1,12 @@
-import { inferBroadcast, mapN } from './common.js';
-import type { OpDef } from './op-def.js';
+import type { Op } from '../ir/op-schema.js';
+import { inferBroadcast, mapN, type VariadicBuild, variadicBuild } from './common.js';
 
-export const Sum: OpDef = {
+export const Sum: Op<VariadicBuild> = {
   opType: 'Sum',
   sinceVersion: 13,
   inputs: [1, Number.POSITIVE_INFINITY],
   attrs: {},
+  build: variadicBuild('Sum'),
   infer: (ctx) => inferBroadcast(ctx),
   // dXᵢ = dY for every input
   grad: ({ dy: [d], needs }) => needs.map((n) => (n ? d : undefined)),

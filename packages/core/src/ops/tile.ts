@@ -1,13 +1,20 @@
+import type { Graph, Value } from '../ir/graph.js';
+import type { Op } from '../ir/op-schema.js';
 import { type Dim, dimProduct, formatShape, ShapeError } from '../ir/shape.js';
 import { tensorData } from '../ir/tensor.js';
 import { constInts, need, ravel, shapeValue, unravel } from './common.js';
-import type { OpDef } from './op-def.js';
 
-export const Tile: OpDef = {
+/** g.Tile(x, repeats): one static repeat count per axis. */
+function tile(g: Graph, x: Value, repeats: readonly number[]): Value {
+  return g.op1('Tile', [x, g.ints(repeats)]);
+}
+
+export const Tile: Op<typeof tile> = {
   opType: 'Tile',
   sinceVersion: 13,
   inputs: [2, 2],
   attrs: {},
+  build: tile,
   differentiable: [0],
   infer(ctx) {
     const x = need(ctx, 0);

@@ -1,18 +1,26 @@
+import type { Graph, Value } from '../ir/graph.js';
+import type { Op } from '../ir/op-schema.js';
 import { formatShape, ShapeError } from '../ir/shape.js';
 import { tensorData } from '../ir/tensor.js';
 import { need, ravel, unravel } from './common.js';
-import type { OpDef } from './op-def.js';
+
+/** g.Transpose(x, perm?): the axes reversed when no perm is given. */
+function transpose(g: Graph, x: Value, perm?: readonly number[]): Value {
+  return g.op1('Transpose', [x], { perm });
+}
 
 /** The node's permutation: the attribute, or the reversed axes by default. */
 function permOf(perm: number[] | undefined, rank: number): number[] {
   return perm ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
 }
 
-export const Transpose: OpDef = {
+export const Transpose: Op<typeof transpose> = {
   opType: 'Transpose',
   sinceVersion: 13,
   inputs: [1, 1],
+  // perm defaults to the reversed axes.
   attrs: { perm: 'ints' },
+  build: transpose,
   infer(ctx) {
     const x = need(ctx, 0);
     const perm = permOf(ctx.attrs.has('perm') ? ctx.attrs.ints('perm') : undefined, x.rank);

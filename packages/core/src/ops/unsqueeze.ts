@@ -1,14 +1,21 @@
+import type { Graph, Value } from '../ir/graph.js';
+import type { Op } from '../ir/op-schema.js';
 import type { Dim } from '../ir/shape.js';
 import { normAxis, ShapeError } from '../ir/shape.js';
 import { tensorData } from '../ir/tensor.js';
 import { constInts, need } from './common.js';
-import type { OpDef } from './op-def.js';
 
-export const Unsqueeze: OpDef = {
+/** g.Unsqueeze(x, axes): the static axes become an int64 constant. */
+function unsqueeze(g: Graph, x: Value, axes: readonly number[]): Value {
+  return g.op1('Unsqueeze', [x, g.ints(axes)]);
+}
+
+export const Unsqueeze: Op<typeof unsqueeze> = {
   opType: 'Unsqueeze',
   sinceVersion: 13,
   inputs: [2, 2],
   attrs: {},
+  build: unsqueeze,
   differentiable: [0],
   infer(ctx) {
     const x = need(ctx, 0);

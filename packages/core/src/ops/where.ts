@@ -1,12 +1,20 @@
+import type { Graph, Operand, Value } from '../ir/graph.js';
+import type { Op } from '../ir/op-schema.js';
 import { broadcastShapes, ShapeError } from '../ir/shape.js';
 import { mapN, need, sameDType } from './common.js';
-import type { OpDef } from './op-def.js';
 
-export const Where: OpDef = {
+/** g.Where(cond, a, b): a number on either side becomes a scalar of the other side's dtype. */
+function where(g: Graph, cond: Value, a: Operand, b: Operand): Value {
+  const like = typeof a !== 'number' ? a : typeof b !== 'number' ? b : 'float32';
+  return g.op1('Where', [cond, g.lift(a, like), g.lift(b, like)]);
+}
+
+export const Where: Op<typeof where> = {
   opType: 'Where',
   sinceVersion: 16,
   inputs: [3, 3],
   attrs: {},
+  build: where,
   differentiable: [1, 2],
   infer(ctx) {
     const [c, a, b] = [0, 1, 2].map((i) => need(ctx, i));

@@ -1,6 +1,7 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { Graph } from '../ir/graph.js';
+import '../ops/builder.js';
 import { tensorData } from '../ir/tensor.js';
 import { runGraph } from '../testing/run-graph.js';
 import { applyOptimizer, type OptimizerConfig, oneMinusPow, stateNames } from './optimizer.js';

@@ -6,10 +6,12 @@
 import { gradients } from '../autodiff/gradients.js';
 import { type DType, isFloat } from '../ir/dtype.js';
 import { Attrs, Graph, type Value } from '../ir/graph.js';
+import type { CaseInput, OpCase, OpDef } from '../ir/op-schema.js';
 import { serializeModel } from '../ir/serialize.js';
 import { formatShape } from '../ir/shape.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
-import type { CaseInput, OpCase, OpDef } from '../ops/op-def.js';
+// Registers the ops and installs the builder methods the checker's graphs use.
+import '../ops/builder.js';
 import { fromOrtTensor, type OrtModule, toOrtTensor } from '../runtime/session.js';
 
 export function mulberry32(seed: number): () => number {
@@ -103,7 +105,7 @@ async function runCase(ort: OrtModule, def: OpDef, c: OpCase, dtype: 'float64' |
   let forwardMaxErr = 0;
   if (def.reference) {
     const refIns = data.map((t) => castTo(t, isFloat(t.dtype) ? 'float64' : t.dtype));
-    const refs = def.reference(refIns, new Attrs(fg.nodes[fg.nodes.length - 1].attrs, def.opType));
+    const refs = def.reference(refIns, new Attrs(fg.nodes[fg.nodes.length - 1].attrs, def.opType, def.attrs));
     refs.forEach((r, i) => {
       const y = ys[i];
       if (r.data.length !== y.data.length)

@@ -1,15 +1,11 @@
-import type { DType } from '../ir/dtype.js';
-import type { AttrInput, Attrs, AttrType, Graph, Node, OutType, Value } from '../ir/graph.js';
-import type { TensorData } from '../ir/tensor.js';
-
-export interface InferContext {
-  readonly inputs: readonly (Value | undefined)[];
-  readonly attrs: Attrs;
-  /** Requested number of outputs for variadic-output ops. */
-  readonly numOutputs: number | undefined;
-  readonly graph: Graph;
-  readonly nodeName: string;
-}
+/**
+ * An operator definition: the IR's OpSchema (arity, attribute schema with defaults, shape rule) plus the gradient
+ * rule autodiff calls, the float64 reference and cases of the op suite, and the builder method's implementation.
+ * Types only: the definitions themselves live in ops/, one file per op.
+ */
+import type { DType } from './dtype.js';
+import type { AttrInput, Attrs, Graph, Node, OpSchema, Value } from './graph.js';
+import type { TensorData } from './tensor.js';
 
 export interface GradContext {
   /** The graph to emit gradient nodes into. */
@@ -61,22 +57,30 @@ export interface OpCase {
   noGrad?: string;
 }
 
-export interface OpDef {
-  opType: string;
-  /** '' for ai.onnx. */
-  domain?: string;
-  /** The opset version whose schema this definition follows. */
-  sinceVersion: number;
-  /** [min, max] number of inputs (max may be Infinity). */
-  inputs: [number, number];
-  /** Attribute schema; plain JS values passed to the builder are converted with it. */
-  attrs?: Record<string, AttrType>;
+/**
+ * A builder method's implementation: ops/builder.ts makes `g.<opType>(...args)` call `build(g, ...args)`. It turns
+ * convenient arguments (numbers, static axes) into inputs and attributes and adds the node with g.op/g.op1; an
+ * attribute the caller leaves out is left out of the node, so the schema's (ONNX's) default applies.
+ */
+export type BuildFn = (g: Graph, ...args: never[]) => Value | Value[];
+
+export interface OpDef extends OpSchema {
   /** Inputs that gradients can flow to; default all. Others (shapes, axes, conditions) never get gradients. */
   differentiable?: number[];
-  infer(ctx: InferContext): OutType[];
   /** The gradient rule; 'none' for ops whose outputs are not differentiable (Shape, Equal, ArgMax…). */
   grad?: GradRule | 'none';
   /** Reference forward in float64, for the op test suite. */
   reference?: (inputs: TensorData[], attrs: Attrs) => TensorData[];
   cases?: OpCase[];
+  /** The builder method g.<opType>(…); an op without one is built with g.op(opType, inputs, attrs). */
+  build?: BuildFn;
+}
+
+/**
+ * An op definition with a builder method of signature B; ops/builder.ts derives Graph's method types from it. Op
+ * files annotate their export with it (`export const Slice: Op<typeof slice> = { …, build: slice }`): the
+ * annotation gives the method its type without TypeScript having to check the definition's body first.
+ */
+export interface Op<B extends BuildFn> extends OpDef {
+  build: B;
 }
