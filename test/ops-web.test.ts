@@ -9,7 +9,7 @@
 import * as ort from 'onnxruntime-web';
 import { afterAll, describe, expect, it } from 'vitest';
 import '../packages/core/src/index.js';
-import { registeredOps } from '../packages/core/src/ops/registry.js';
+import { registeredOps } from '../packages/core/src/ir/op-registry.js';
 import { checkOpCase } from '../packages/core/src/testing/op-check.js';
 
 // One thread: deterministic reductions, and no worker threads to start in a test process.
