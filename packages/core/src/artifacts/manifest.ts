@@ -9,6 +9,7 @@
  * const manifest = parseManifest(text, 'runs/mnist/manifest.json'); // throws BundleError naming the file and field
  */
 
+import { BundleError } from '../errors.js';
 import { type ConditionalConfig, type Likelihood, resolveConfig, type VaeConfig } from '../models/config.js';
 import { type GraphSignature, optimizerStateSpecs, parameterSpecs, type TensorInfo } from '../models/graphs.js';
 import type { OptimizerConfig } from '../optim/optimizer.js';
@@ -60,10 +61,8 @@ export interface Manifest {
   metrics: Record<string, number>[];
 }
 
-/** A bundle that cannot be used as it is: the message names the file and the field or tensor at fault. */
-export class BundleError extends Error {
-  override name = 'BundleError';
-}
+// BundleError (errors.ts): a bundle that cannot be used as it is; the message names the file and the field or tensor.
+export { BundleError };
 
 // Caps on what a manifest may hold. Each is far above anything createBundle writes and far below what would cost
 // real memory or time to check, so a hostile manifest is refused before it is used.

@@ -12,10 +12,11 @@
  * const { tensors, metadata } = decodeSafetensors(bytes, 'run/checkpoint.safetensors');
  */
 
+import { FormatError } from '../errors.js';
 import { parseUntrustedJson } from './json.js';
 
 /** A safetensors file that cannot be read; the message names the file and, where one is at fault, the tensor. */
-export class SafetensorsError extends Error {
+export class SafetensorsError extends FormatError {
   override name = 'SafetensorsError';
 }
 

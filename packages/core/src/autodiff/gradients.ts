@@ -5,6 +5,7 @@ import { type Dim, formatShape, ShapeError, sameShape } from '../ir/shape.js';
 import { tensorData } from '../ir/tensor.js';
 // Gradient rules build with the builder methods; this registers the ops and installs them.
 import '../ops/builder.js';
+import { GraphError } from '../errors.js';
 
 export interface GradientOptions {
   /** dL/dy; required when y is not a scalar (then the result is the vector–Jacobian product). */
@@ -15,7 +16,8 @@ export interface GradientOptions {
   nameResults?: boolean;
 }
 
-export class GradientError extends Error {
+/** No rule to differentiate a node (or one that fails): names the op and the node. */
+export class GradientError extends GraphError {
   override name = 'GradientError';
 }
 

@@ -4,8 +4,9 @@
  * themselves (ir/op-registry.ts) and the IR looks them up by op type when a node is added. The builder methods
  * named after ONNX ops (g.MatMul(a, b)) are installed on Graph by ops/builder.ts, a layer above the ops.
  */
+
+import { GraphError } from '../errors.js';
 import type { DType } from './dtype.js';
-import { GraphError } from './graph-error.js';
 import { type Dim, formatShape, type Shape, ShapeError } from './shape.js';
 import { type TensorData, tensorData } from './tensor.js';
 

@@ -1,5 +1,6 @@
 /** The one module that speaks protobuf: Graph ⇄ ONNX ModelProto bytes. */
 import onnxProto from 'onnx-proto';
+import { FormatError } from '../errors.js';
 import { BYTES_PER_ELEMENT, type DType, dtypeFromOnnx, ONNX_DTYPE, typedArrayFor } from './dtype.js';
 import { type AttrValue, Graph, type Value } from './graph.js';
 import { lookupOp } from './op-registry.js';
@@ -150,7 +151,7 @@ export interface ParsedModel {
 }
 
 /** An .onnx file that cannot be read: the message names the file (and the node or tensor at fault). */
-export class ModelParseError extends Error {
+export class ModelParseError extends FormatError {
   override name = 'ModelParseError';
 }
 

@@ -1,4 +1,4 @@
-import { GraphError } from './graph-error.js';
+import { GraphError } from '../errors.js';
 
 /**
  * A dimension is a number (static) or a name (symbolic, e.g. 'batch'). Two symbolic dims with the same name are

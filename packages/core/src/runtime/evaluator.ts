@@ -3,8 +3,10 @@
  * log p̂_K(x) = log (1/K) Σ_k w_k, w_k = p(x, z_k)/q(z_k|x); E[log p̂_K] ≤ log p(x) and rises with K (IWAE).
  * Samples are processed in chunks with a running log-sum-exp, so memory stays bounded for K in the thousands.
  */
+
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import type { Manifest } from '../artifacts/bundle.js';
+import { FeedError, OnnxvaeError } from '../errors.js';
 import type { TensorData } from '../ir/tensor.js';
 import { fillLatentNoise, latentWidth } from '../models/discrete.js';
 import { Prng } from '../random/prng.js';
@@ -51,7 +53,7 @@ export class Evaluator {
     const dt = manifest.config.dtype;
     for (const e of manifest.params) {
       const p = params[e.name];
-      if (!p) throw new Error(`Evaluator: parameter '${e.name}' is missing`);
+      if (!p) throw new FeedError(`Evaluator: parameter '${e.name}' is missing`);
       this.params[e.name] = 'dims' in p ? p : fromTensorData(ort, p, dt);
     }
   }
@@ -59,9 +61,9 @@ export class Evaluator {
   async evaluate(x: Float32Array | Float64Array, n: number, opts: EvalOptions = {}): Promise<EvalResult> {
     const cfg = this.manifest.config;
     const d = cfg.inputShape.reduce((a, b) => a * b, 1);
-    if (x.length !== n * d) throw new Error(`evaluate: x has ${x.length} values, expected ${n} × ${d}`);
+    if (x.length !== n * d) throw new FeedError(`evaluate: x has ${x.length} values, expected ${n} × ${d}`);
     const k = opts.k ?? 1;
-    if (!Number.isInteger(k) || k < 1) throw new Error(`evaluate: k must be a positive integer, got ${k}`);
+    if (!Number.isInteger(k) || k < 1) throw new FeedError(`evaluate: k must be a positive integer, got ${k}`);
     const fixed = typeof this.manifest.evalSamples === 'number' ? this.manifest.evalSamples : undefined;
     const chunk = fixed ?? Math.max(1, Math.min(k, opts.chunk ?? 128));
     const batch = Math.max(1, opts.batch ?? 100);
@@ -74,7 +76,7 @@ export class Evaluator {
     const L = latentWidth(cfg); // noise values per sample and example (models/discrete.ts)
     const classes = cfg.conditional?.classes;
     if (classes !== undefined && opts.y?.length !== n) {
-      throw new Error(`evaluate: this model is conditional (${classes} classes); pass the ${n} examples' labels as y`);
+      throw new FeedError(`evaluate: this model is conditional (${classes} classes); pass the ${n} examples' labels as y`);
     }
     for (let start = 0; start < n; start += batch) {
       const b = Math.min(batch, n - start);
@@ -123,7 +125,9 @@ export class Evaluator {
     const mean = (a: Float64Array) => a.reduce((s, v) => s + v, 0) / Math.max(1, a.length);
     const res = { elbo: mean(elbo), rec: mean(rec), kl: mean(kl), iwae: mean(iwae), k, n, perExample: { elbo, iwae } };
     if (!Number.isFinite(res.elbo) || !Number.isFinite(res.iwae)) {
-      throw new Error(`evaluate: the bound is not finite (elbo ${res.elbo}, iwae ${res.iwae}); check the data range and the checkpoint`);
+      throw new OnnxvaeError(
+        `evaluate: the bound is not finite (elbo ${res.elbo}, iwae ${res.iwae}); check the data range and the checkpoint`,
+      );
     }
     return res;
   }

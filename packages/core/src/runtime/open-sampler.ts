@@ -9,8 +9,10 @@
  * const sampler = await openSampler(rt, await fetchBundle('/models/cvae'));
  * const sevens = await sampler.sample(16, { label: 7 });
  */
+
 import type { ModelState } from '../artifacts/bundle.js';
 import { decodeSafetensors } from '../artifacts/safetensors.js';
+import { FeedError } from '../errors.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
 import { conditionalPriorTable } from '../models/conditional.js';
 import type { VaeConfig } from '../models/config.js';
@@ -52,13 +54,14 @@ export async function openSampler(runtime: SessionHost, bundle: SamplerBundle, o
   const name = (f: string) => (opts.source ? `${opts.source}/${f}` : f);
   const withEncoder = opts.encoder ?? bundle.files['encoder.onnx'] !== undefined;
   const encoderBytes = bundle.files['encoder.onnx'];
-  if (withEncoder && !encoderBytes) throw new Error(`openSampler: ${name('encoder.onnx')} is missing (load it, or pass encoder: false)`);
+  if (withEncoder && !encoderBytes)
+    throw new FeedError(`openSampler: ${name('encoder.onnx')} is missing (load it, or pass encoder: false)`);
   let prior: ReturnType<typeof conditionalPriorTable> | undefined;
   if (cfg.conditional) {
     const ck = bundle.files['checkpoint.safetensors'];
     const params = opts.params ?? bundle.state?.params ?? (ck ? checkpointParams(ck) : undefined);
     if (!params) {
-      throw new Error(
+      throw new FeedError(
         `openSampler: ${opts.source ?? 'the bundle'} is a conditional model (${cfg.conditional.classes} classes); its prior p(z|y) needs the parameters: ` +
           'pass the loaded bundle (with state) or checkpoint.safetensors',
       );

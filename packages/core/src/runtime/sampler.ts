@@ -1,5 +1,7 @@
 /** Sampler: prior samples with temperature, reconstructions and latent interpolation over decoder/encoder graphs. */
+
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
+import { FeedError } from '../errors.js';
 import { type DiscretePrior, fillDiscretePrior } from '../models/discrete.js';
 import { Prng } from '../random/prng.js';
 import type { OrtModule } from './runtime.js';
@@ -30,9 +32,9 @@ export class Sampler {
     private readonly opts: SamplerOptions,
   ) {
     this.dtype = opts.dtype ?? 'float32';
-    if (!decoder.inputNames.includes('z')) throw new Error(`decoder has no input 'z' (inputs: ${decoder.inputNames.join(', ')})`);
+    if (!decoder.inputNames.includes('z')) throw new FeedError(`decoder has no input 'z' (inputs: ${decoder.inputNames.join(', ')})`);
     if (decoder.inputNames.includes('y') !== (opts.classes !== undefined)) {
-      throw new Error(
+      throw new FeedError(
         decoder.inputNames.includes('y')
           ? "the decoder is conditional (it takes labels 'y'): pass the model's classes (manifest.config.conditional.classes)"
           : 'the decoder takes no labels, but classes were given: is this the bundle of a conditional model?',
@@ -44,9 +46,9 @@ export class Sampler {
   private labels(y: number | ArrayLike<number> | undefined, n: number, what: string): Record<string, Tensor> {
     const c = this.opts.classes;
     if (c === undefined) return {};
-    if (y === undefined) throw new Error(`${what}: this model is conditional (${c} classes); pass a label or one label per example`);
+    if (y === undefined) throw new FeedError(`${what}: this model is conditional (${c} classes); pass a label or one label per example`);
     const ys = typeof y === 'number' ? new Array<number>(n).fill(y) : y;
-    if (ys.length !== n) throw new Error(`${what}: ${ys.length} labels for ${n} examples`);
+    if (ys.length !== n) throw new FeedError(`${what}: ${ys.length} labels for ${n} examples`);
     return { y: oneHotTensor(this.ort, this.dtype, ys, c) };
   }
 
@@ -68,8 +70,8 @@ export class Sampler {
   /** Decodes n latent vectors (n × L values) to the decoder's mean, n × D; a conditional model also takes labels y. */
   async decode(z: Float32Array, n: number, y?: number | ArrayLike<number>): Promise<Float32Array> {
     const L = this.opts.latent;
-    if (z.length !== n * L) throw new Error(`decode: z has ${z.length} values, expected ${n} × ${L} (the model's latent size is ${L})`);
-    for (let i = 0; i < z.length; i++) if (!Number.isFinite(z[i])) throw new Error(`decode: z[${i}] is ${z[i]}`);
+    if (z.length !== n * L) throw new FeedError(`decode: z has ${z.length} values, expected ${n} × ${L} (the model's latent size is ${L})`);
+    for (let i = 0; i < z.length; i++) if (!Number.isFinite(z[i])) throw new FeedError(`decode: z[${i}] is ${z[i]}`);
     const out = await this.decoder.run({ z: floatTensor(this.ort, this.dtype, z, [n, L]), ...this.labels(y, n, 'decode') });
     const x = out.x_mean;
     const res = await hostFloat32(x);
@@ -86,7 +88,7 @@ export class Sampler {
     opts: { temperature?: number; seed?: number; prng?: Prng; label?: number | ArrayLike<number> } = {},
   ): Promise<{ z: Float32Array; x: Float32Array }> {
     const t = opts.temperature ?? 1;
-    if (!(t >= 0)) throw new Error(`sample: temperature must be ≥ 0, got ${t}`);
+    if (!(t >= 0)) throw new FeedError(`sample: temperature must be ≥ 0, got ${t}`);
     const prng = opts.prng ?? new Prng(opts.seed ?? 0);
     const L = this.opts.latent;
     const z = new Float32Array(n * L);
@@ -97,7 +99,7 @@ export class Sampler {
       for (let i = 0; i < n; i++) {
         const c = typeof opts.label === 'number' ? opts.label : opts.label[i];
         if (!(Number.isInteger(c) && c >= 0 && c < (this.opts.classes ?? 0)))
-          throw new Error(`sample: label ${c} is not a class of this model (0 to ${(this.opts.classes ?? 0) - 1})`);
+          throw new FeedError(`sample: label ${c} is not a class of this model (0 to ${(this.opts.classes ?? 0) - 1})`);
         for (let j = 0; j < L; j++) z[i * L + j] = prior.mu[c * L + j] + Math.exp(0.5 * prior.logvar[c * L + j]) * z[i * L + j];
       }
     }
@@ -106,9 +108,9 @@ export class Sampler {
 
   /** Encoder means μ(x) for n examples (μ(x, y) for a conditional model). */
   async encode(x: Float32Array, n: number, y?: number | ArrayLike<number>): Promise<{ mu: Float32Array; logvar: Float32Array }> {
-    if (!this.encoder) throw new Error('this sampler has no encoder session; load encoder.onnx to reconstruct');
+    if (!this.encoder) throw new FeedError('this sampler has no encoder session; load encoder.onnx to reconstruct');
     const d = this.opts.outputSize;
-    if (x.length !== n * d) throw new Error(`encode: x has ${x.length} values, expected ${n} × ${d}`);
+    if (x.length !== n * d) throw new FeedError(`encode: x has ${x.length} values, expected ${n} × ${d}`);
     const out = await this.encoder.run({ x: floatTensor(this.ort, this.dtype, x, [n, d]), ...this.labels(y, n, 'encode') });
     return { mu: await hostFloat32(out.mu), logvar: await hostFloat32(out.logvar) };
   }
@@ -132,8 +134,8 @@ export class Sampler {
   ): Promise<{ z: Float32Array; x: Float32Array }> {
     const L = this.opts.latent;
     if (z0.length !== L || z1.length !== L)
-      throw new Error(`interpolate: endpoints must have ${L} values, got ${z0.length} and ${z1.length}`);
-    if (!Number.isInteger(steps) || steps < 2) throw new Error(`interpolate: steps must be an integer ≥ 2, got ${steps}`);
+      throw new FeedError(`interpolate: endpoints must have ${L} values, got ${z0.length} and ${z1.length}`);
+    if (!Number.isInteger(steps) || steps < 2) throw new FeedError(`interpolate: steps must be an integer ≥ 2, got ${steps}`);
     const z = new Float32Array(steps * L);
     const dot = z0.reduce((s, v, i) => s + v * z1[i], 0);
     const n0 = Math.hypot(...z0);

@@ -3,7 +3,9 @@
  * built in float64 takes float64 feeds, whatever the host arrays are; outputs may live on the GPU (gpu-buffer) and
  * are copied to the host only when read.
  */
+
 import type { Tensor } from 'onnxruntime-common';
+import { FeedError } from '../errors.js';
 import type { DType } from '../ir/dtype.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
 import { oneHot } from '../models/conditional.js';
@@ -55,7 +57,7 @@ export function namedFeeds(
   const out: Record<string, Tensor> = {};
   for (const name of names) {
     const t = tensors[name];
-    if (!t) throw new Error(`${what} '${name}' is missing`);
+    if (!t) throw new FeedError(`${what} '${name}' is missing`);
     out[name] = fromTensorData(ort, t, dtype);
   }
   return out;
@@ -64,7 +66,7 @@ export function namedFeeds(
 /** A host TensorData as a runtime tensor; a float one converted to `dtype` when given (no copy when it matches). */
 export function fromTensorData(ort: OrtModule, t: TensorData, dtype?: FloatDType): Tensor {
   if (dtype && (t.dtype === 'float32' || t.dtype === 'float64')) return floatTensor(ort, dtype, t.data as FloatArray, t.shape);
-  if (t.dtype === 'float16' || t.dtype === 'string') throw new Error(`tensors of dtype ${t.dtype} are not supported here`);
+  if (t.dtype === 'float16' || t.dtype === 'string') throw new FeedError(`tensors of dtype ${t.dtype} are not supported here`);
   return new ort.Tensor(t.dtype, t.data as Float32Array, [...t.shape]);
 }
 

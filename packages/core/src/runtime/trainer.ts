@@ -4,6 +4,7 @@
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import type { Manifest, ModelState } from '../artifacts/bundle.js';
+import { FeedError, OnnxvaeError } from '../errors.js';
 import type { TensorData } from '../ir/tensor.js';
 import { oneHot } from '../models/conditional.js';
 import { fillLatentNoise, latentWidth } from '../models/discrete.js';
@@ -31,7 +32,7 @@ export interface TrainerOptions {
   klWarmupSteps?: number;
 }
 
-export class TrainingDivergedError extends Error {
+export class TrainingDivergedError extends OnnxvaeError {
   override name = 'TrainingDivergedError';
   /** The 1-based epoch the step belonged to, when `fit` ran it. */
   epoch?: number;
@@ -71,7 +72,7 @@ export class Trainer {
     const names = new Set(session.inputNames);
     const labelInput = manifest.config.conditional ? ['y'] : [];
     for (const n of ['x', 'eps', ...labelInput, 'step', 'lr', 'beta', ...Object.keys(this.params), ...Object.keys(this.optState)]) {
-      if (!names.has(n)) throw new Error(`train_step session has no input '${n}'; is it the bundle's train_step.onnx?`);
+      if (!names.has(n)) throw new FeedError(`train_step session has no input '${n}'; is it the bundle's train_step.onnx?`);
     }
   }
 
@@ -96,7 +97,7 @@ export class Trainer {
     const k = this.manifest.fusedSteps;
     const d = cfg.inputShape.reduce((a, b) => a * b, 1);
     if (x.length !== k * batch * d) {
-      throw new Error(`trainStep: x has ${x.length} values, expected ${k > 1 ? `${k} × ` : ''}${batch} × ${d} = ${k * batch * d}`);
+      throw new FeedError(`trainStep: x has ${x.length} values, expected ${k > 1 ? `${k} × ` : ''}${batch} × ${d} = ${k * batch * d}`);
     }
     // eps: N(0, 1) for Gaussian latents, U(0, 1) for discrete ones, [.., M, batch, W] (models/discrete.ts).
     const w = latentWidth(cfg);
@@ -133,16 +134,16 @@ export class Trainer {
   private labelFeed(y: Int32Array | Float32Array | Float64Array | undefined, k: number, batch: number): Record<string, Tensor> {
     const c = this.manifest.config.conditional?.classes;
     if (c === undefined) return {};
-    if (!y) throw new Error(`trainStep: this model is conditional (${c} classes); pass the batch's labels y`);
+    if (!y) throw new FeedError(`trainStep: this model is conditional (${c} classes); pass the batch's labels y`);
     const rows = y instanceof Int32Array ? oneHot(y, c, this.dtype) : y;
     if (rows.length !== k * batch * c) {
-      throw new Error(`trainStep: y has ${y.length} values, expected ${k * batch} labels or ${k * batch} × ${c} one-hot values`);
+      throw new FeedError(`trainStep: y has ${y.length} values, expected ${k * batch} labels or ${k * batch} × ${c} one-hot values`);
     }
     return { y: floatTensor(this.ort, this.dtype, rows, k > 1 ? [k, batch, c] : [batch, c]) };
   }
 
   private swap(store: Record<string, Tensor>, name: string, next: Tensor | undefined): void {
-    if (!next) throw new Error(`train_step did not return '${updatedName(name)}'`);
+    if (!next) throw new FeedError(`train_step did not return '${updatedName(name)}'`);
     const old = store[name];
     store[name] = next;
     if (old.location === 'gpu-buffer') old.dispose();
