@@ -185,13 +185,17 @@ export function buildEncoder(cfg: VaeConfig, values: Record<string, TensorData>)
   return g;
 }
 
-/** decoder: z [batch, W] (and the family's inputs) → x_mean [batch, D] (pixel probabilities or means), weights embedded. */
+/**
+ * decoder: z [batch, W] (a draw from the prior, as the family's decoderInput says) and the family's inputs →
+ * x_mean [batch, D] (pixel probabilities or means), weights embedded.
+ */
 export function buildDecoder(cfg: VaeConfig, values: Record<string, TensorData>): Graph {
   const family = latentFamily(cfg);
   const g = new Graph('decoder');
   const z = g.input('z', cfg.dtype, [BATCH, family.decoderInput.width]);
   const cond = familyInputs(g, cfg, family);
-  const loc = family.decode(g, ParamBinder.embedded(values, cfg.dtype), z, cond);
+  const p = ParamBinder.embedded(values, cfg.dtype);
+  const loc = family.generate ? family.generate(g, p, z, cond) : family.decode(g, p, z, cond);
   g.output(decoderMean(g, cfg, loc), 'x_mean');
   return g;
 }

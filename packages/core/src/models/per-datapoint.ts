@@ -3,7 +3,11 @@
  * parameters μ, log σ² [batch, L] are graph inputs that Adam optimizes directly — no encoder. K steps run in one
  * session.run (an ONNX Loop whose trip count is eps's leading dim). The decoder is fixed (weights embedded, or fed as
  * inputs) or optimized jointly. Started from the encoder's q(z|x), this is test-time refinement, and the ELBO it
- * reaches, compared with the encoder's, is the amortization gap (runtime/refiner.ts).
+ * reaches, compared with the encoder's, is the amortization gap (runtime/refiner.ts runs refineGraphs).
+ *
+ * The graphs are the latent family's bound (bound.ts) with q given: any family with a free posterior
+ * (`freePosterior`: its q's parameters as tensors, `q.<name>`) and a reparameterized sample; the label y of a
+ * conditional model is an input like in the other graphs.
  */
 import { gradients } from '../autodiff/gradients.js';
 import { Graph, type Value } from '../ir/graph.js';
@@ -204,6 +208,8 @@ export function buildPosteriorEval(cfg: VaeConfig, opts: { values?: Record<strin
 export interface RefineGraphs {
   refineStep: Graph;
   posteriorEval: Graph;
+  /** q's free parameters as the graphs' inputs (q.mu, q.logvar for Gaussian q), in order. */
+  posteriorInputs: string[];
   /** The q's optimizer-state tensors, in refine_step's input order. */
   stateNames: string[];
   /** posterior_eval's static sample count (conv decoders need one), else undefined: any count per run. */
@@ -225,7 +231,7 @@ export function refineGraphs(cfg: VaeConfig, params: Record<string, TensorData>,
   const refineStep = buildRefineStep(cfg, { values: params, samples, optimizer });
   const evalChunk = cfg.arch === 'conv' ? (opts.convChunk ?? 16) : undefined;
   const posteriorEval = buildPosteriorEval(cfg, { values: params, samples: evalChunk });
-  const { free } = freeFamily(cfg);
-  const stateNamesOfQ = free.names.flatMap((n) => stateNames(optimizer, `q.${n}`));
-  return { refineStep, posteriorEval, stateNames: stateNamesOfQ, evalChunk };
+  const posteriorInputs = freeFamily(cfg).free.names.map((n) => `q.${n}`);
+  const qStates = posteriorInputs.flatMap((n) => stateNames(optimizer, n));
+  return { refineStep, posteriorEval, posteriorInputs, stateNames: qStates, evalChunk };
 }

@@ -89,6 +89,11 @@ export class Refiner {
     opts: RefinerOptions = {},
   ): Promise<Refiner> {
     const graphs = refineGraphs(cfg, params, opts);
+    // The Refiner feeds and returns Gaussians (μ, log σ² per example).
+    if (graphs.posteriorInputs.join() !== [Q_MU, Q_LOGVAR].join())
+      throw new Error(
+        `Refiner: q's free parameters are ${graphs.posteriorInputs.join(', ')}; it refines Gaussian q (${Q_MU}, ${Q_LOGVAR})`,
+      );
     return new Refiner(
       ort,
       cfg,

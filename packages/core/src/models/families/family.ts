@@ -99,6 +99,12 @@ export interface LatentFamily<Q = unknown, S extends LatentSample = LatentSample
   klPerDim?(g: Graph, q: Q, prior: P): Value;
   /** z [..., batch, W] (and the conditions) → the likelihood's location per pixel, [..., batch, D] (scope 'decoder'). */
   decode(g: Graph, p: ParamBinder, z: Value, cond: Conditions): Value;
+  /**
+   * decoder.onnx's computation: a prior draw [batch, decoderInput.width] (what a host's Sampler draws) → the
+   * likelihood's location. Absent: decode, for families whose decoder input is z itself. A family whose prior
+   * is a network (p(z₁|z₂), or p(z|c) of a structured-output model) maps its top-level draw through it here.
+   */
+  generate?(g: Graph, p: ParamBinder, draw: Value, cond: Conditions): Value;
 }
 
 /** A condition by name, with an error that says which input the model needs. */
