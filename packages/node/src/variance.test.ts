@@ -9,7 +9,7 @@ import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from './cli.js';
 import { barChartPng } from './report/png.js';
-import { shortParamName } from './variance.js';
+import { formatVarianceTable, shortParamName } from './variance.js';
 
 let root = '';
 beforeAll(() => {
@@ -116,6 +116,40 @@ describe('barChartPng', () => {
     expect(shortParamName('encoder.mlp.fc1.weight')).toBe('E.FC1.W');
     expect(shortParamName('decoder.mlp.fc2.bias')).toBe('D.FC2.B');
     expect(shortParamName('encoder.logits.weight')).toBe('E.LOGITS.W');
+  });
+});
+
+describe('formatVarianceTable', () => {
+  it('one row per parameter tensor, the overall mean, and each ratio to the reference', () => {
+    const param = (name: string, v: number) => ({
+      name,
+      shape: [1],
+      mean: Float64Array.of(0),
+      variance: Float64Array.of(v),
+      meanVariance: v,
+    });
+    const est = (name: string, estimator: 'reparam' | 'score', a: number, b: number, ratio: number) => ({
+      name,
+      estimator,
+      baseline: 'none' as const,
+      params: [param('encoder.mu.weight', a), param('decoder.mlp.fc1.bias', b)],
+      meanVariance: (a + b) / 2,
+      ratio,
+    });
+    const table = formatVarianceTable({
+      draws: 20,
+      samples: 2,
+      batch: 8,
+      reference: 'reparam',
+      estimators: [est('reparam', 'reparam', 1e-4, 3e-4, 1), est('score', 'score', 2e-2, 6e-2, 200)],
+    });
+    const lines = table.split('\n');
+    expect(lines[0]).toMatch(/over 20 draws, M = 2 samples, batch 8/);
+    expect(lines[1]).toMatch(/^parameter\s+reparam\s+score$/);
+    expect(lines[2]).toMatch(/^encoder\.mu\.weight\s+1\.000e-4\s+2\.000e-2$/);
+    expect(lines[3]).toMatch(/^decoder\.mlp\.fc1\.bias\s+3\.000e-4\s+6\.000e-2$/);
+    expect(lines[4]).toMatch(/^all\s+2\.000e-4\s+4\.000e-2$/);
+    expect(lines[5]).toMatch(/^÷ reparam\s+1\.000\s+200\.0$/);
   });
 });
 

@@ -9,16 +9,7 @@
  */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import {
-  formatVarianceTable,
-  initialState,
-  measureGradientVariance,
-  type OrtModule,
-  resolveConfig,
-  type TensorData,
-  type VaeConfig,
-  type VarianceReport,
-} from '@onnxvae/core';
+import { initialState, measureGradientVariance, resolveConfig, type TensorData, type VaeConfig, type VarianceReport } from '@onnxvae/core';
 import { ensureWritableDir, readBundleDir } from './bundle-io.js';
 import type { Dataset } from './data/dataset.js';
 import { loadData, loadTestData } from './data/source.js';
@@ -70,6 +61,25 @@ export function shortParamName(name: string): string {
   return [parts[0][0], ...parts.slice(1, -1), tail].join('.').toUpperCase();
 }
 
+/** The report as a text table: mean per-element variance per parameter tensor and estimator, and the ratio. */
+export function formatVarianceTable(r: VarianceReport): string {
+  const cols = r.estimators.map((e) => e.name);
+  const width = Math.max(12, ...cols.map((c) => c.length + 2));
+  const nameW = Math.max(9, ...r.estimators[0].params.map((p) => p.name.length + 2));
+  const pad = (s: string, n: number) => s.padStart(n);
+  const fmt = (v: number) => (Number.isFinite(v) ? v.toExponential(3) : String(v));
+  const lines = [
+    `gradient variance over ${r.draws} draws, M = ${r.samples} samples, batch ${r.batch} (mean per-element variance of ∂(−ELBO)/∂θ)`,
+    `${'parameter'.padEnd(nameW)}${cols.map((c) => pad(c, width)).join('')}`,
+  ];
+  r.estimators[0].params.forEach((p, i) => {
+    lines.push(`${p.name.padEnd(nameW)}${r.estimators.map((e) => pad(fmt(e.params[i].meanVariance), width)).join('')}`);
+  });
+  lines.push(`${'all'.padEnd(nameW)}${r.estimators.map((e) => pad(fmt(e.meanVariance), width)).join('')}`);
+  lines.push(`${`÷ ${r.reference}`.padEnd(nameW)}${r.estimators.map((e) => pad(e.ratio.toPrecision(4), width)).join('')}`);
+  return lines.join('\n');
+}
+
 export async function gradientVarianceReport(opts: VarianceCommandOptions): Promise<VarianceCommandResult> {
   const log = opts.log ?? (() => {});
   const seed = opts.seed ?? 0;
@@ -112,9 +122,9 @@ export async function gradientVarianceReport(opts: VarianceCommandOptions): Prom
   ensureWritableDir(opts.out);
 
   const rt = await createNodeRuntime({ provider: opts.provider ?? 'cpu' });
-  const ort: OrtModule = { InferenceSession: { create: (bytes) => rt.createSession(bytes, 'gradients.onnx') }, Tensor: rt.ort.Tensor };
   let last = '';
-  const report = await measureGradientVariance(ort, cfg, params, x, batch, {
+  // The runtime's session factory: the graphs run on the --provider's execution provider.
+  const report = await measureGradientVariance(rt.ort, rt.createSession, cfg, params, x, batch, {
     draws: opts.draws ?? 200,
     samples: opts.samples,
     seed,

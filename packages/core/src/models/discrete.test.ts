@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { createBundle, initialState } from '../artifacts/bundle.js';
 import { Graph } from '../ir/graph.js';
 import { tensorData } from '../ir/tensor.js';
+import { ParamBinder } from '../nn/params.js';
 import { Prng } from '../random/prng.js';
 import { Evaluator } from '../runtime/evaluator.js';
 import { Sampler } from '../runtime/sampler.js';
@@ -11,7 +12,8 @@ import { Trainer } from '../runtime/trainer.js';
 import { runGraph } from '../testing/run-graph.js';
 import { synthBinary } from '../testing/synthetic.js';
 import { resolveConfig, type VaeConfig } from './config.js';
-import { discreteKlPerDim, discreteLogProb, latentWidth, sampleDiscrete, samplerLatent } from './discrete.js';
+import { latentWidth, samplerLatent } from './discrete.js';
+import { latentFamily } from './families/index.js';
 
 const bern = resolveConfig({ inputShape: [6], hidden: [5], latent: 3, latentType: 'bernoulli', dtype: 'float64' });
 const cat = resolveConfig({ inputShape: [6], hidden: [5], latent: 2, latentType: 'categorical', categories: 3, dtype: 'float64' });
@@ -40,7 +42,9 @@ describe('discrete latents', () => {
       const w = latentWidth(cfg);
       const g = new Graph('kl');
       const l = g.input('l', 'float64', [2, w]);
-      g.output(discreteKlPerDim(g, cfg, l), 'kl');
+      const kl = latentFamily(cfg).klPerDim?.(g, { logits: l }, undefined);
+      if (!kl) throw new Error(`the ${cfg.latentType} family has an analytic KL`);
+      g.output(kl, 'kl');
       const r = await runGraph(ort, g, { l: tensorData('float64', [2, w], logits) });
       const expected: number[] = [];
       for (let b = 0; b < 2; b++) {
@@ -72,9 +76,10 @@ describe('discrete latents', () => {
       const g = new Graph('sample');
       const l = g.input('l', 'float64', [1, w]);
       const u = g.input('u', 'float64', [m, 1, w]);
-      const z = sampleDiscrete(g, cfg, l, u);
-      g.output(z, 'z');
-      g.output(discreteLogProb(g, cfg, l, z), 'logq');
+      const fam = latentFamily(cfg);
+      const s = fam.sample(g, ParamBinder.inputs('float64'), { logits: l }, u, false);
+      g.output(s.z, 'z');
+      g.output(fam.logQ(g, { logits: l }, s), 'logq');
       const ud = new Prng(4).fillUniform(new Float64Array(m * w));
       const r = await runGraph(ort, g, { l: tensorData('float64', [1, w], logits), u: tensorData('float64', [m, 1, w], ud) });
       const q = probs(cfg, [...logits]);
@@ -100,6 +105,7 @@ describe('discrete latents', () => {
   ] as const)('a %s-latent VAE trains with the score-function estimator, evaluates and deploys', async (latentType, over) => {
     const cfg = resolveConfig({ inputShape: [16], hidden: [32], latentType, samples: 4, baseline: 'leave-one-out', ...over });
     expect(cfg.estimator ?? 'score').toBe('score');
+    expect(latentFamily(cfg).reparameterizable).toBe(false); // so the score function is the estimator
     const st = initialState(cfg, 1);
     const b = await createBundle(cfg, st);
     const w = latentWidth(cfg);

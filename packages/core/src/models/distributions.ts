@@ -3,6 +3,7 @@
  * axis (the event dims), so a [M, batch, D] input gives [M, batch].
  */
 import type { Graph, Value } from '../ir/graph.js';
+import { tensorData } from '../ir/tensor.js';
 
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
@@ -47,4 +48,9 @@ export function gaussianEntropy(g: Graph, logvar: Value): Value {
  */
 export function reparamLogProb(g: Graph, eps: Value, logvar: Value): Value {
   return g.ReduceSum(g.Sub(g.Sub(g.Mul(g.Mul(eps, eps), -0.5), HALF_LOG_2PI), g.Mul(logvar, 0.5)), [-1]);
+}
+
+/** A log-density that is the same for every sample (a uniform prior's), shaped like `like` ([M, batch]). */
+export function constantLogProb(g: Graph, like: Value, logp: number): Value {
+  return g.ConstantOfShape(g.Shape(like), tensorData(like.dtype, [1], [logp]));
 }

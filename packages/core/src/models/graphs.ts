@@ -1,17 +1,20 @@
 /**
  * The graphs of a bundle: train_step (forward, ELBO, reverse-mode gradients, optimizer update), eval (per-example
- * bound terms and importance log-weights), encoder and decoder (weights embedded, for deployment).
+ * bound terms and importance log-weights), encoder and decoder (weights embedded, for deployment). Each builder asks
+ * the model's latent family (families/) and gradient estimator (estimators.ts) and never which family it holds.
  */
 import { gradients } from '../autodiff/gradients.js';
 import { Graph, type Value } from '../ir/graph.js';
 import type { TensorData } from '../ir/tensor.js';
 import { ParamBinder, type ParamSpec } from '../nn/params.js';
 import { applyOptimizer, type OptimizerConfig, stateNames } from '../optim/optimizer.js';
-import { conditionalDecode, conditionalElboTerms, conditionalEncode } from './conditional.js';
+import { elboTerms, type GradientEstimator, type StateSpec, type StepInputs } from './bound.js';
 import { inputSize, type VaeConfig } from './config.js';
-import { discreteElboTerms, discreteEncode, discreteMoments, isDiscrete, latentWidth } from './discrete.js';
-import { scoreStateSpecs, scoreStepBody, usesScoreFunction } from './score-function.js';
-import { decode, decoderMean, elboTerms, encode } from './vae.js';
+import { gradientEstimator } from './estimators.js';
+import { type Conditions, type LatentFamily, latentFamily } from './families/index.js';
+import { decoderMean } from './vae.js';
+
+export type { StateSpec, StepInputs } from './bound.js';
 
 export const BATCH = 'batch';
 
@@ -31,29 +34,26 @@ export function signature(g: Graph): GraphSignature {
   return { inputs: g.inputs.map(info), outputs: g.outputs.map(info) };
 }
 
+/** The family's extra per-example inputs (e.g. y [batch, C]) as graph inputs, with leading dims `lead` (fused steps). */
+export function familyInputs(g: Graph, cfg: VaeConfig, family: LatentFamily, lead: number[] = []): Conditions {
+  return Object.fromEntries(family.inputs.map((i) => [i.name, g.input(i.name, cfg.dtype, [...lead, BATCH, i.width])]));
+}
+
 /** The model's parameters (names, shapes, inits) in the order the graphs take them. */
 export function parameterSpecs(cfg: VaeConfig): ParamSpec[] {
+  const family = latentFamily(cfg);
   const g = new Graph('specs');
   const p = ParamBinder.inputs(cfg.dtype);
   const x = g.input('x', cfg.dtype, [BATCH, inputSize(cfg)]);
-  const eps = g.input('eps', cfg.dtype, [1, BATCH, latentWidth(cfg)]);
-  const y = cfg.conditional ? g.input('y', cfg.dtype, [BATCH, cfg.conditional.classes]) : undefined;
-  if (isDiscrete(cfg)) discreteElboTerms(g, p, cfg, x, eps);
-  else if (y) conditionalElboTerms(g, p, cfg, x, y, eps);
-  else elboTerms(g, p, cfg, x, eps);
+  const eps = g.input('eps', cfg.dtype, [1, BATCH, family.noise.width]);
+  elboTerms(g, p, cfg, family, x, eps, familyInputs(g, cfg, family));
   return p.specs;
-}
-
-export interface StateSpec {
-  name: string;
-  param: string;
-  shape: number[];
 }
 
 export function optimizerStateSpecs(cfg: VaeConfig, params: readonly ParamSpec[]): StateSpec[] {
   const perParam = params.flatMap((p) => stateNames(cfg.optimizer, p.name).map((name) => ({ name, param: p.name, shape: p.shape })));
-  // The score-function estimator's moving-average baseline travels with the optimizer state (models/score-function.ts).
-  return [...perParam, ...scoreStateSpecs(cfg)];
+  // An estimator's own state (the score function's moving-average baseline) travels with the optimizer state.
+  return [...perParam, ...gradientEstimator(cfg, latentFamily(cfg)).stateSpecs];
 }
 
 /** Scalar training metrics every train step reports (batch means, nats). */
@@ -71,51 +71,21 @@ interface StepValues {
 }
 
 /** One training step's computation given its inputs as values (shared by the plain and the fused graph). */
-function stepBody(
-  g: Graph,
-  cfg: VaeConfig,
-  x: Value,
-  eps: Value,
-  t: Value,
-  lr: Value,
-  beta: Value,
-  params: Record<string, Value>,
-  states: Record<string, Value>,
-  specs: ParamSpec[],
-  y?: Value,
-): StepValues {
-  if (usesScoreFunction(cfg)) return scoreStepBody(g, cfg, x, eps, t, lr, beta, params, states, specs);
-  const p = ParamBinder.given(params, cfg.dtype);
-  const form = cfg.objective === 'entropy' ? 'entropy' : 'kl';
-  const terms = y ? conditionalElboTerms(g, p, cfg, x, y, eps, form) : elboTerms(g, p, cfg, x, eps, form);
-  const loss = g.scope('loss', () => {
-    if (cfg.objective === 'iwae') {
-      // IWAE: −E_b[log (1/M) Σ_m w_m], a tighter bound than the ELBO for M > 1.
-      const m = eps.shape[0] as number;
-      return g.Neg(g.ReduceMean(g.Sub(g.ReduceLogSumExp(terms.logw, [0], false), Math.log(m))));
-    }
-    const rec = g.ReduceMean(terms.rec);
-    let kl: Value;
-    if (cfg.freeBits > 0) {
-      // Free bits: each latent dim's batch-mean KL counts at least λ nats, so dims are not pushed to collapse.
-      const perDim = form === 'kl' ? g.ReduceMean(terms.klPerDim, [0]) : undefined;
-      kl = perDim
-        ? g.ReduceSum(g.Max(perDim, g.scalar(cfg.freeBits, cfg.dtype)))
-        : g.Max(g.ReduceMean(terms.kl), g.scalar(cfg.freeBits * cfg.latent, cfg.dtype));
-    } else kl = g.ReduceMean(terms.kl);
-    return g.Sub(g.Mul(kl, beta), rec);
-  });
-  const paramValues = specs.map((s) => params[s.name]);
-  const grads = gradients(g, loss, paramValues);
+function stepBody(g: Graph, cfg: VaeConfig, estimator: GradientEstimator, inputs: StepInputs, specs: ParamSpec[]): StepValues {
+  const p = ParamBinder.given(inputs.params, cfg.dtype);
+  const o = estimator.objective(g, p, inputs);
+  const paramValues = specs.map((s) => inputs.params[s.name]);
+  const grads = gradients(g, o.loss, paramValues);
   const slots = specs.map((s, i) => ({
     name: s.name,
     value: paramValues[i],
     grad: grads[i],
-    state: stateNames(cfg.optimizer, s.name).map((n) => states[n]),
+    state: stateNames(cfg.optimizer, s.name).map((n) => inputs.states[n]),
   }));
-  const { updated } = applyOptimizer(g, cfg.optimizer, slots, lr, t);
-  const metrics = [loss, g.ReduceMean(terms.rec), g.ReduceMean(terms.kl), g.ReduceMean(terms.elbo)];
-  return { metrics, params: updated.map((u) => u.value), states: updated.flatMap((u) => u.state) };
+  const { updated } = applyOptimizer(g, cfg.optimizer, slots, inputs.lr, inputs.step);
+  const extra = o.nextStates(g);
+  const metrics = [o.loss, g.ReduceMean(o.terms.rec), g.ReduceMean(o.terms.kl), g.ReduceMean(o.terms.elbo)];
+  return { metrics, params: updated.map((u) => u.value), states: [...updated.flatMap((u) => u.state), ...extra] };
 }
 
 export interface TrainStepOptions {
@@ -124,22 +94,24 @@ export interface TrainStepOptions {
 }
 
 /**
- * train_step: (x [batch, D], eps [M, batch, L], step, lr, beta, params…, state…) →
- * (loss, rec, kl, elbo, params_new…, state_new…). `step` is the 1-based number of this update (float).
- * With fusedSteps K > 1: x [K, batch, D], eps [K, M, batch, L], metrics [K], and `step` is the first step's number.
+ * train_step: (x [batch, D], eps [M, batch, W], the family's inputs (y [batch, C]), step, lr, beta, params…,
+ * state…) → (loss, rec, kl, elbo, params_new…, state_new…). `step` is the 1-based number of this update (float).
+ * With fusedSteps K > 1: x [K, batch, D], eps [K, M, batch, W], y [K, batch, C], metrics [K], and `step` is the
+ * first step's number.
  */
 export function buildTrainStep(cfg: VaeConfig, opts: TrainStepOptions = {}): Graph {
   const k = opts.fusedSteps ?? 1;
+  const family = latentFamily(cfg);
+  const estimator = gradientEstimator(cfg, family);
   const specs = parameterSpecs(cfg);
   const stateSpecs = optimizerStateSpecs(cfg, specs);
   const g = new Graph('train_step');
   const dt = cfg.dtype;
   const d = inputSize(cfg);
-  const x = g.input('x', dt, k > 1 ? [k, BATCH, d] : [BATCH, d]);
-  const eps = g.input('eps', dt, k > 1 ? [k, cfg.samples, BATCH, latentWidth(cfg)] : [cfg.samples, BATCH, latentWidth(cfg)]);
-  // Conditional models: the one-hot labels y [batch, C] (models/conditional.ts).
-  const classes = cfg.conditional?.classes;
-  const y = classes ? g.input('y', dt, k > 1 ? [k, BATCH, classes] : [BATCH, classes]) : undefined;
+  const lead = k > 1 ? [k] : [];
+  const x = g.input('x', dt, [...lead, BATCH, d]);
+  const eps = g.input('eps', dt, [...lead, cfg.samples, BATCH, family.noise.width]);
+  const cond = familyInputs(g, cfg, family, lead);
   const step = g.input('step', dt, []);
   const lr = g.input('lr', dt, []);
   const beta = g.input('beta', dt, []);
@@ -149,7 +121,7 @@ export function buildTrainStep(cfg: VaeConfig, opts: TrainStepOptions = {}): Gra
   for (const s of stateSpecs) states[s.name] = g.input(s.name, dt, s.shape);
 
   let out: StepValues;
-  if (k === 1) out = stepBody(g, cfg, x, eps, step, lr, beta, params, states, specs, y);
+  if (k === 1) out = stepBody(g, cfg, estimator, { x, eps, cond, step, lr, beta, params, states }, specs);
   else {
     const carried = [step, ...specs.map((s) => params[s.name]), ...stateSpecs.map((s) => states[s.name])];
     const res = g.Loop(k, carried, (body, iter, c) => {
@@ -164,7 +136,8 @@ export function buildTrainStep(cfg: VaeConfig, opts: TrainStepOptions = {}): Gra
       });
       const xi = body.Gather(x, iter, 0);
       const ei = body.Gather(eps, iter, 0);
-      const r = stepBody(body, cfg, xi, ei, t, lr, beta, ps, ss, specs, y && body.Gather(y, iter, 0));
+      const ci = Object.fromEntries(Object.entries(cond).map(([name, v]) => [name, body.Gather(v, iter, 0)]));
+      const r = stepBody(body, cfg, estimator, { x: xi, eps: ei, cond: ci, step: t, lr, beta, params: ps, states: ss }, specs);
       return { carried: [body.Add(t, 1), ...r.params, ...r.states], scans: r.metrics };
     });
     const nc = carried.length;
@@ -179,21 +152,18 @@ export function buildTrainStep(cfg: VaeConfig, opts: TrainStepOptions = {}): Gra
 export const EVAL_OUTPUTS = ['rec', 'kl', 'elbo', 'log_w'] as const;
 
 /**
- * eval: (x [batch, D], eps [S, batch, L], params…) → rec, kl (analytic), elbo [batch] and the importance
- * log-weights log_w = log p(x, z) − log q(z|x) [S, batch]. For the conv model S is fixed when the graph is built.
+ * eval: (x [batch, D], eps [S, batch, W], the family's inputs, params…) → rec, kl (analytic), elbo [batch] and the
+ * importance log-weights log_w = log p(x, z) − log q(z|x) [S, batch]. For the conv model S is fixed when the graph
+ * is built.
  */
 export function buildEval(cfg: VaeConfig, samples: number | string = 'samples'): Graph {
+  const family = latentFamily(cfg);
   const g = new Graph('eval');
   const dt = cfg.dtype;
   const x = g.input('x', dt, [BATCH, inputSize(cfg)]);
-  const eps = g.input('eps', dt, [samples, BATCH, latentWidth(cfg)]);
-  const y = cfg.conditional ? g.input('y', dt, [BATCH, cfg.conditional.classes]) : undefined;
-  const p = ParamBinder.inputs(dt);
-  const t = isDiscrete(cfg)
-    ? discreteElboTerms(g, p, cfg, x, eps)
-    : y
-      ? conditionalElboTerms(g, p, cfg, x, y, eps, 'kl')
-      : elboTerms(g, p, cfg, x, eps, 'kl');
+  const eps = g.input('eps', dt, [samples, BATCH, family.noise.width]);
+  const cond = familyInputs(g, cfg, family);
+  const t = elboTerms(g, ParamBinder.inputs(dt), cfg, family, x, eps, cond, { form: 'kl' });
   g.output(t.rec, 'rec');
   g.output(t.kl, 'kl');
   g.output(t.elbo, 'elbo');
@@ -201,34 +171,31 @@ export function buildEval(cfg: VaeConfig, samples: number | string = 'samples'):
   return g;
 }
 
-/** encoder: x [batch, D] → mu, logvar [batch, L], weights embedded. */
+/**
+ * encoder: x [batch, D] (and the family's inputs) → the family's encoder outputs, weights embedded: mu, logvar
+ * [batch, L] (for discrete latents the mean and log-variance of q's bits or one-hot entries, and the logits).
+ */
 export function buildEncoder(cfg: VaeConfig, values: Record<string, TensorData>): Graph {
+  const family = latentFamily(cfg);
   const g = new Graph('encoder');
   const x = g.input('x', cfg.dtype, [BATCH, inputSize(cfg)]);
-  const y = cfg.conditional ? g.input('y', cfg.dtype, [BATCH, cfg.conditional.classes]) : undefined;
-  const p = ParamBinder.embedded(values, cfg.dtype);
-  if (isDiscrete(cfg)) {
-    // Discrete latents: mu and logvar are the mean and log-variance of q's bits (or one-hot entries), plus the logits.
-    const logits = discreteEncode(g, p, cfg, x);
-    const m = discreteMoments(g, cfg, logits);
-    g.output(m.mean, 'mu');
-    g.output(m.logvar, 'logvar');
-    g.output(logits, 'logits');
-    return g;
-  }
-  const { mu, logvar } = y ? conditionalEncode(g, p, cfg, x, y) : encode(g, p, cfg, x);
-  g.output(mu, 'mu');
-  g.output(logvar, 'logvar');
+  const cond = familyInputs(g, cfg, family);
+  const q = family.encode(g, ParamBinder.embedded(values, cfg.dtype), x, cond);
+  for (const [name, v] of Object.entries(family.encoderOutputs(g, q))) g.output(v, name);
   return g;
 }
 
-/** decoder: z [batch, L] → x_mean [batch, D] (pixel probabilities or means), weights embedded. */
+/**
+ * decoder: z [batch, W] (a draw from the prior, as the family's decoderInput says) and the family's inputs →
+ * x_mean [batch, D] (pixel probabilities or means), weights embedded.
+ */
 export function buildDecoder(cfg: VaeConfig, values: Record<string, TensorData>): Graph {
+  const family = latentFamily(cfg);
   const g = new Graph('decoder');
-  const z = g.input('z', cfg.dtype, [BATCH, latentWidth(cfg)]);
-  const y = cfg.conditional ? g.input('y', cfg.dtype, [BATCH, cfg.conditional.classes]) : undefined;
+  const z = g.input('z', cfg.dtype, [BATCH, family.decoderInput.width]);
+  const cond = familyInputs(g, cfg, family);
   const p = ParamBinder.embedded(values, cfg.dtype);
-  const loc = y ? conditionalDecode(g, p, cfg, z, y) : decode(g, p, { ...cfg, latent: latentWidth(cfg) }, z);
+  const loc = family.generate ? family.generate(g, p, z, cond) : family.decode(g, p, z, cond);
   g.output(decoderMean(g, cfg, loc), 'x_mean');
   return g;
 }

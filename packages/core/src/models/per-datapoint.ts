@@ -3,16 +3,21 @@
  * parameters μ, log σ² [batch, L] are graph inputs that Adam optimizes directly — no encoder. K steps run in one
  * session.run (an ONNX Loop whose trip count is eps's leading dim). The decoder is fixed (weights embedded, or fed as
  * inputs) or optimized jointly. Started from the encoder's q(z|x), this is test-time refinement, and the ELBO it
- * reaches, compared with the encoder's, is the amortization gap (runtime/refiner.ts).
+ * reaches, compared with the encoder's, is the amortization gap (runtime/refiner.ts runs refineGraphs).
+ *
+ * The graphs are the latent family's bound (bound.ts) with q given: any family with a free posterior
+ * (`freePosterior`: its q's parameters as tensors, `q.<name>`) and a reparameterized sample; the label y of a
+ * conditional model is an input like in the other graphs.
  */
 import { gradients } from '../autodiff/gradients.js';
 import { Graph, type Value } from '../ir/graph.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
 import { ParamBinder, type ParamSpec } from '../nn/params.js';
 import { applyOptimizer, type OptimizerConfig, type ParamSlot, stateNames } from '../optim/optimizer.js';
-import { posteriorBound } from './conditional.js';
+import { elboTerms } from './bound.js';
 import { inputSize, type VaeConfig } from './config.js';
-import { BATCH, updatedName } from './graphs.js';
+import { type FreePosterior, type LatentFamily, latentFamily } from './families/index.js';
+import { BATCH, familyInputs, updatedName } from './graphs.js';
 
 /** Names of the per-datapoint variational parameters (and, with suffixes, of their Adam state). */
 export const Q_MU = 'q.mu';
@@ -35,19 +40,31 @@ export interface PerDatapointOptions {
   optimizer?: Partial<OptimizerConfig>;
 }
 
+/** The family and its free posterior (q's parameters as tensors); an error for a family without one. */
+function freeFamily(cfg: VaeConfig): { family: LatentFamily; free: FreePosterior<unknown> } {
+  const family = latentFamily(cfg);
+  const free = family.freePosterior;
+  if (!free || !family.reparameterizable) {
+    throw new Error(`per-datapoint inference optimizes Gaussian q_i; this model has ${family.name} latents`);
+  }
+  return { family, free };
+}
+
+/** Graph inputs q.<name> [batch, width] for the free posterior's parameters. */
+function freeInputs(g: Graph, cfg: VaeConfig, free: FreePosterior<unknown>): Value[] {
+  return free.names.map((n) => g.input(`q.${n}`, cfg.dtype, [BATCH, free.width]));
+}
+
 /** The generative part's parameters — decoder, likelihood and conditional prior: every parameter but the encoder's. */
 export function generativeSpecs(cfg: VaeConfig): ParamSpec[] {
-  if ((cfg.latentType ?? 'gaussian') !== 'gaussian') {
-    throw new Error(`per-datapoint inference optimizes Gaussian q_i; this model has ${cfg.latentType} latents`);
-  }
+  const { family, free } = freeFamily(cfg);
   const g = new Graph('generative_specs');
   const p = ParamBinder.inputs(cfg.dtype);
   const x = g.input('x', cfg.dtype, [BATCH, inputSize(cfg)]);
-  const y = cfg.conditional ? g.input('y', cfg.dtype, [BATCH, cfg.conditional.classes]) : undefined;
-  const mu = g.input(Q_MU, cfg.dtype, [BATCH, cfg.latent]);
-  const logvar = g.input(Q_LOGVAR, cfg.dtype, [BATCH, cfg.latent]);
-  const eps = g.input('eps', cfg.dtype, [1, BATCH, cfg.latent]);
-  posteriorBound(g, p, cfg, x, { mu, logvar }, eps, 'kl', y);
+  const cond = familyInputs(g, cfg, family);
+  const q = free.posterior(freeInputs(g, cfg, free));
+  const eps = g.input('eps', cfg.dtype, [1, BATCH, family.noise.width]);
+  elboTerms(g, p, cfg, family, x, eps, cond, { posterior: q });
   return p.specs;
 }
 
@@ -91,18 +108,18 @@ export function buildRefineStep(cfg: VaeConfig, opts: PerDatapointOptions = {}):
   const opt: OptimizerConfig = { ...REFINE_OPTIMIZER, ...opts.optimizer };
   const S = opts.samples ?? 1;
   if (!Number.isInteger(S) || S < 1) throw new Error(`buildRefineStep: samples must be a positive integer, got ${S}`);
+  const { family, free } = freeFamily(cfg);
   const dt = cfg.dtype;
-  const L = cfg.latent;
   const g = new Graph('refine_step');
   const x = g.input('x', dt, [BATCH, inputSize(cfg)]);
-  const y = cfg.conditional ? g.input('y', dt, [BATCH, cfg.conditional.classes]) : undefined;
-  const eps = g.input('eps', dt, ['steps', S, BATCH, L]);
+  const cond = familyInputs(g, cfg, family);
+  const eps = g.input('eps', dt, ['steps', S, BATCH, family.noise.width]);
   const step = g.input('step', dt, []);
   const lr = g.input('lr', dt, []);
-  const mu0 = g.input(Q_MU, dt, [BATCH, L]);
-  const logvar0 = g.input(Q_LOGVAR, dt, [BATCH, L]);
-  const qStateNames = perDatapointStateNames(opt);
-  const qState0 = qStateNames.map((n) => g.input(n, dt, [BATCH, L]));
+  const q0 = freeInputs(g, cfg, free);
+  const qNames = free.names.map((n) => `q.${n}`);
+  const qStateNames = qNames.flatMap((n) => stateNames(opt, n));
+  const qState0 = qStateNames.map((n) => g.input(n, dt, [BATCH, free.width]));
   const specs = generativeSpecs(cfg);
   const decStateSpecs = mode === 'joint' ? specs.flatMap((s) => stateNames(opt, s.name).map((name) => ({ name, shape: s.shape }))) : [];
   const decoderStep = mode === 'joint' ? g.input('decoder_step', dt, []) : undefined;
@@ -111,16 +128,17 @@ export function buildRefineStep(cfg: VaeConfig, opts: PerDatapointOptions = {}):
   const decState0 = decStateSpecs.map((s) => g.input(s.name, dt, s.shape));
   // The trip count is eps's leading dim, so one graph runs any number of steps.
   const trips = g.Gather(g.Shape(eps), g.scalar(0, 'int64'));
-  const carried = [step, ...(decoderStep ? [decoderStep] : []), mu0, logvar0, ...qState0, ...dec0, ...decState0];
-  const nq = qStateNames.length;
+  const carried = [step, ...(decoderStep ? [decoderStep] : []), ...q0, ...qState0, ...dec0, ...decState0];
+  const nq = q0.length;
+  const nqs = qStateNames.length;
   const res = g.Loop(trips, carried, (body, iter, c) => {
     let i = 0;
     const t = c[i++];
     const td = decoderStep ? c[i++] : undefined;
-    const mu = c[i++];
-    const logvar = c[i++];
     const qs = c.slice(i, i + nq);
     i += nq;
+    const qStates = c.slice(i, i + nqs);
+    i += nqs;
     const decs = c.slice(i, i + dec0.length);
     const decStates = c.slice(i + dec0.length);
     const given: Record<string, Value> = {};
@@ -128,21 +146,23 @@ export function buildRefineStep(cfg: VaeConfig, opts: PerDatapointOptions = {}):
       given[s.name] = fixed ? fixed[s.name] : decs[j];
     });
     const p = ParamBinder.given(given, dt);
-    const terms = posteriorBound(body, p, cfg, x, { mu, logvar }, body.Gather(eps, iter, 0), 'kl', y);
+    const terms = elboTerms(body, p, cfg, family, x, body.Gather(eps, iter, 0), cond, { posterior: free.posterior(qs) });
     const loss = body.scope('loss', () => body.Neg(body.ReduceSum(terms.elbo)));
-    const grads = gradients(body, loss, [mu, logvar, ...decs]);
-    const perParam = stateNames(opt, Q_MU).length;
-    const qSlots: ParamSlot[] = [
-      { name: Q_MU, value: mu, grad: grads[0], state: qs.slice(0, perParam) },
-      { name: Q_LOGVAR, value: logvar, grad: grads[1], state: qs.slice(perParam) },
-    ];
+    const grads = gradients(body, loss, [...qs, ...decs]);
+    let k = 0;
+    const qSlots: ParamSlot[] = qNames.map((name, j) => {
+      const n = stateNames(opt, name).length;
+      const slot = { name, value: qs[j], grad: grads[j], state: qStates.slice(k, k + n) };
+      k += n;
+      return slot;
+    });
     const q = applyOptimizer(body, opt, qSlots, lr, t).updated;
-    const next = [body.Add(t, 1), ...(td ? [body.Add(td, 1)] : []), q[0].value, q[1].value, ...q.flatMap((u) => u.state)];
+    const next = [body.Add(t, 1), ...(td ? [body.Add(td, 1)] : []), ...q.map((u) => u.value), ...q.flatMap((u) => u.state)];
     if (td) {
-      let k = 0;
+      k = 0;
       const dSlots: ParamSlot[] = specs.map((s, j) => {
         const n = stateNames(opt, s.name).length;
-        const slot = { name: s.name, value: decs[j], grad: grads[2 + j], state: decStates.slice(k, k + n) };
+        const slot = { name: s.name, value: decs[j], grad: grads[nq + j], state: decStates.slice(k, k + n) };
         k += n;
         return slot;
       });
@@ -152,8 +172,7 @@ export function buildRefineStep(cfg: VaeConfig, opts: PerDatapointOptions = {}):
     return { carried: next, scans: [terms.elbo] };
   });
   let o = decoderStep ? 2 : 1;
-  g.output(res[o++], updatedName(Q_MU));
-  g.output(res[o++], updatedName(Q_LOGVAR));
+  for (const n of qNames) g.output(res[o++], updatedName(n));
   for (const n of qStateNames) g.output(res[o++], updatedName(n));
   for (const s of mode === 'joint' ? specs : []) g.output(res[o++], updatedName(s.name));
   for (const s of decStateSpecs) g.output(res[o++], updatedName(s.name));
@@ -168,19 +187,51 @@ export function buildRefineStep(cfg: VaeConfig, opts: PerDatapointOptions = {}):
  * encoder's, a refined one, or a free one.
  */
 export function buildPosteriorEval(cfg: VaeConfig, opts: { values?: Record<string, TensorData>; samples?: number | string } = {}): Graph {
+  const { family, free } = freeFamily(cfg);
   const dt = cfg.dtype;
   const g = new Graph('posterior_eval');
   const x = g.input('x', dt, [BATCH, inputSize(cfg)]);
-  const y = cfg.conditional ? g.input('y', dt, [BATCH, cfg.conditional.classes]) : undefined;
-  const mu = g.input(Q_MU, dt, [BATCH, cfg.latent]);
-  const logvar = g.input(Q_LOGVAR, dt, [BATCH, cfg.latent]);
-  const eps = g.input('eps', dt, [opts.samples ?? 'samples', BATCH, cfg.latent]);
+  const cond = familyInputs(g, cfg, family);
+  const q = free.posterior(freeInputs(g, cfg, free));
+  const eps = g.input('eps', dt, [opts.samples ?? 'samples', BATCH, family.noise.width]);
   const p = ParamBinder.given(generativeValues(g, cfg, generativeSpecs(cfg), opts.values), dt);
-  const t = posteriorBound(g, p, cfg, x, { mu, logvar }, eps, 'kl', y);
+  const t = elboTerms(g, p, cfg, family, x, eps, cond, { posterior: q });
   g.output(t.rec, 'rec');
   g.output(t.kl, 'kl');
   g.output(t.elbo, 'elbo');
   g.output(t.logpx, 'log_px');
   g.output(t.logw, 'log_w');
   return g;
+}
+
+/** What the Refiner runs: refine_step and posterior_eval with the generative weights embedded. */
+export interface RefineGraphs {
+  refineStep: Graph;
+  posteriorEval: Graph;
+  /** q's free parameters as the graphs' inputs (q.mu, q.logvar for Gaussian q), in order. */
+  posteriorInputs: string[];
+  /** The q's optimizer-state tensors, in refine_step's input order. */
+  stateNames: string[];
+  /** posterior_eval's static sample count (conv decoders need one), else undefined: any count per run. */
+  evalChunk?: number;
+}
+
+export interface RefineGraphOptions {
+  /** Reparameterized samples per refinement step (S); default 1. */
+  samples?: number;
+  optimizer?: Partial<OptimizerConfig>;
+  /** Samples per posterior_eval run for a conv model (its sample count is static); default 16. */
+  convChunk?: number;
+}
+
+/** The refiner's graphs for a model with these weights (runtime/refiner.ts runs them). */
+export function refineGraphs(cfg: VaeConfig, params: Record<string, TensorData>, opts: RefineGraphOptions = {}): RefineGraphs {
+  const samples = opts.samples ?? 1;
+  const optimizer = { ...REFINE_OPTIMIZER, ...opts.optimizer };
+  const refineStep = buildRefineStep(cfg, { values: params, samples, optimizer });
+  const evalChunk = cfg.arch === 'conv' ? (opts.convChunk ?? 16) : undefined;
+  const posteriorEval = buildPosteriorEval(cfg, { values: params, samples: evalChunk });
+  const posteriorInputs = freeFamily(cfg).free.names.map((n) => `q.${n}`);
+  const qStates = posteriorInputs.flatMap((n) => stateNames(optimizer, n));
+  return { refineStep, posteriorEval, posteriorInputs, stateNames: qStates, evalChunk };
 }

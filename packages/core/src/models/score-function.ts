@@ -16,28 +16,23 @@
  * s − sg(s) with s = −mean_j[log q(z_j|x)·(r_j − b_j)], which is 0 in value and ∇s in gradient, so the reported loss
  * stays −rec + β·KL while autodiff differentiates the estimator.
  *
+ * Which estimator a model uses follows from its latent family (families/): the score function where the family
+ * cannot reparameterize (discrete latents), or where the config asks for it (`estimator: 'score'`).
+ *
  * @example
  * const cfg = resolveConfig({ estimator: 'score', baseline: 'leave-one-out', samples: 8 });
  * const step = buildTrainStep(cfg); // its parameter update follows the REINFORCE gradient
  */
-import { gradients } from '../autodiff/gradients.js';
 import type { Graph, Value } from '../ir/graph.js';
-import { ParamBinder, type ParamSpec } from '../nn/params.js';
-import { applyOptimizer, stateNames } from '../optim/optimizer.js';
+import type { ParamBinder } from '../nn/params.js';
+import { type ElboTerms, elboTerms, type GradientEstimator, klPenalty } from './bound.js';
 import type { VaeConfig } from './config.js';
-import { discreteLatent, isDiscrete, latentWidth, type StochasticLatent } from './discrete.js';
-import { gaussianEntropy, gaussianLogProb, klStandardNormalPerDim, standardNormalLogProb } from './distributions.js';
-import { decode, encode, logLikelihood } from './vae.js';
+import type { Conditions, LatentFamily } from './families/family.js';
 
-export type Estimator = 'reparam' | 'score';
 export type Baseline = 'none' | 'moving-average' | 'leave-one-out';
 
 /** Name of the moving-average baseline's state tensor (shape [1]) in the train step and the checkpoint. */
 export const BASELINE_STATE = 'score.baseline';
-
-export function estimatorOf(cfg: VaeConfig): Estimator {
-  return cfg.estimator ?? (isDiscrete(cfg) ? 'score' : 'reparam');
-}
 
 export function baselineOf(cfg: VaeConfig): Baseline {
   return cfg.baseline ?? 'none';
@@ -46,35 +41,6 @@ export function baselineOf(cfg: VaeConfig): Baseline {
 /** Decay α of the moving-average baseline (default 0.9). */
 export function baselineDecayOf(cfg: VaeConfig): number {
   return cfg.baselineDecay ?? 0.9;
-}
-
-/** True when the train step uses the score-function estimator (always for discrete latents). */
-export function usesScoreFunction(cfg: VaeConfig): boolean {
-  return estimatorOf(cfg) === 'score';
-}
-
-/** Extra state tensors the score-function train step carries (the moving-average baseline), as optimizer state. */
-export function scoreStateSpecs(cfg: VaeConfig): { name: string; param: string; shape: number[] }[] {
-  return usesScoreFunction(cfg) && baselineOf(cfg) === 'moving-average' ? [{ name: BASELINE_STATE, param: '', shape: [1] }] : [];
-}
-
-/**
- * A Gaussian q(z|x) = N(μ, σ²) sampled without reparameterization: z = sg(μ) + sg(σ)·ε is a constant, and
- * log q(z|x) = Σ −½ log 2π − ½ log σ² − (z − μ)²/(2σ²) is differentiated in μ and σ.
- */
-export function gaussianScoreLatent(g: Graph, p: ParamBinder, cfg: VaeConfig, x: Value, eps: Value): StochasticLatent {
-  const { mu, logvar } = encode(g, p, cfg, x);
-  return g.scope('latent', () => {
-    const std = g.Exp(g.Mul(g.stopGradient(logvar), 0.5));
-    const z = g.stopGradient(g.Add(g.stopGradient(mu), g.Mul(std, eps)));
-    return {
-      z,
-      logq: gaussianLogProb(g, z, mu, logvar),
-      logpz: standardNormalLogProb(g, z),
-      klPerDim: klStandardNormalPerDim(g, mu, logvar),
-      entropy: gaussianEntropy(g, logvar),
-    };
-  });
 }
 
 /** Per-sample baseline b [M, batch] (or [1]) for the rewards r [M, batch]; undefined for none. */
@@ -95,13 +61,8 @@ export function baselineValue(g: Graph, kind: Baseline, reward: Value, movingAve
 export interface ScoreObjective {
   /** −rec + β·KL (batch mean) in value; its gradient is the score-function estimate. */
   loss: Value;
-  /** E_q[log p(x|z)], [batch] */
-  rec: Value;
-  /** Analytic KL (KL form) or −E[log p(z)] − H(q) (entropy form), [batch] */
-  kl: Value;
-  elbo: Value;
-  /** Importance log-weights log p(x, z) − log q(z|x), [M, batch] */
-  logw: Value;
+  /** The bound's terms, z drawn without reparameterization. */
+  terms: ElboTerms;
   /** The reward r [M, batch] (constant) and its mean over samples and batch (feeds the moving average). */
   reward: Value;
   rewardMean: Value;
@@ -119,103 +80,67 @@ export interface ScoreObjectiveOptions {
 }
 
 /**
- * The score-function objective for x [batch, D] and noise eps [M, batch, W] (N(0, 1) for Gaussian latents, U(0, 1)
- * for discrete ones). Builds the encoder, the sample, the decoder and the surrogate loss.
+ * The score-function objective for x [batch, D] and noise eps [M, batch, W] (the family's noise): the bound with z
+ * drawn as a constant, and the surrogate loss whose gradient is the estimator's.
  */
 export function scoreObjective(
   g: Graph,
   p: ParamBinder,
   cfg: VaeConfig,
+  family: LatentFamily,
   x: Value,
   eps: Value,
+  cond: Conditions,
   opts: ScoreObjectiveOptions = {},
 ): ScoreObjective {
   if (cfg.objective === 'iwae') throw new Error("the score-function estimator supports the 'kl' and 'entropy' objectives, not 'iwae'");
-  const lat = isDiscrete(cfg) ? discreteLatent(g, p, cfg, x, eps) : gaussianScoreLatent(g, p, cfg, x, eps);
-  const loc = decode(g, p, { ...cfg, latent: latentWidth(cfg) }, lat.z);
-  const logpx = logLikelihood(g, p, cfg, x, loc);
+  const form = cfg.objective === 'entropy' ? 'entropy' : 'kl';
+  const terms = elboTerms(g, p, cfg, family, x, eps, cond, { form, reparameterized: false });
   return g.scope('score', () => {
-    const dt = logpx.dtype;
-    const beta = opts.beta ?? g.scalar(1, dt);
-    const entropyForm = cfg.objective === 'entropy';
-    const rec = g.ReduceMean(logpx, [0]);
-    const klSum = g.ReduceSum(lat.klPerDim, [-1]);
-    const kl = entropyForm ? g.Sub(g.Neg(g.ReduceMean(lat.logpz, [0])), lat.entropy) : klSum;
+    const beta = opts.beta ?? g.scalar(1, terms.logpx.dtype);
     // The reward: the integrand's non-analytic part, held constant.
-    const reward = g.stopGradient(entropyForm ? g.Add(logpx, g.Mul(lat.logpz, beta)) : logpx);
+    const reward = g.stopGradient(form === 'entropy' ? g.Add(terms.logpx, g.Mul(terms.logpz, beta)) : terms.logpx);
     const b = baselineValue(g, opts.baseline ?? baselineOf(cfg), reward, opts.movingAverage);
     const advantage = b ? g.stopGradient(g.Sub(reward, b)) : reward;
-    const s = g.Neg(g.ReduceMean(g.Mul(lat.logq, advantage)));
+    const s = g.Neg(g.ReduceMean(g.Mul(terms.logqz, advantage)));
     const surrogate = g.Sub(s, g.stopGradient(s));
-    let klTerm: Value;
-    const lambda = opts.freeBits === false ? 0 : cfg.freeBits;
-    if (lambda > 0) {
-      // Free bits, as in the reparameterized step: each dim's batch-mean KL counts at least λ nats.
-      klTerm = entropyForm
-        ? g.Max(g.ReduceMean(kl), g.scalar(lambda * cfg.latent, dt))
-        : g.ReduceSum(g.Max(g.ReduceMean(lat.klPerDim, [0]), g.scalar(lambda, dt)));
-    } else klTerm = g.ReduceMean(kl);
-    // In the entropy form the −β·H(q) part of β·KL carries the analytic entropy gradient; log p(z) has none.
-    const loss = g.Add(g.Sub(g.Mul(klTerm, beta), g.ReduceMean(rec)), surrogate);
-    return {
-      loss,
-      rec,
-      kl,
-      elbo: g.Sub(rec, kl),
-      logw: g.Sub(g.Add(logpx, lat.logpz), lat.logq),
-      reward,
-      rewardMean: g.ReduceMean(reward),
-    };
+    // Free bits as in the reparameterized step; in the entropy form the −β·H(q) part of β·KL carries the analytic
+    // entropy gradient, and log p(z) of a constant z has none.
+    const klTerm = klPenalty(g, cfg, terms, form, opts.freeBits === false ? 0 : cfg.freeBits);
+    const loss = g.Add(g.Sub(g.Mul(klTerm, beta), g.ReduceMean(terms.rec)), surrogate);
+    return { loss, terms, reward, rewardMean: g.ReduceMean(reward) };
   });
 }
 
-/** What one train step returns (the same shape as graphs.ts's step body). */
-export interface ScoreStepValues {
-  metrics: Value[];
-  params: Value[];
-  states: Value[];
-}
-
 /**
- * One training step with the score-function estimator: objective, gradients, optimizer update and, for the
- * moving-average baseline, the baseline's update (appended after the optimizer state, as scoreStateSpecs lists it).
- * `t` is the 1-based step number: before step t the average has had t − 1 updates from 0.
+ * The score-function estimator of a train step: objective and, for the moving-average baseline, the baseline's
+ * update (carried after the optimizer state as BASELINE_STATE). Before step t the average has had t − 1 updates
+ * from 0.
  */
-export function scoreStepBody(
-  g: Graph,
-  cfg: VaeConfig,
-  x: Value,
-  eps: Value,
-  t: Value,
-  lr: Value,
-  beta: Value,
-  params: Record<string, Value>,
-  states: Record<string, Value>,
-  specs: readonly ParamSpec[],
-): ScoreStepValues {
-  const p = ParamBinder.given(params, cfg.dtype);
-  const dt = cfg.dtype;
+export function scoreFunctionEstimator(cfg: VaeConfig, family: LatentFamily): GradientEstimator {
   const kind = baselineOf(cfg);
   const alpha = baselineDecayOf(cfg);
-  let movingAverage: Value | undefined;
-  const stored = states[BASELINE_STATE];
-  if (kind === 'moving-average') {
-    if (!stored) throw new Error(`score-function train step: the state '${BASELINE_STATE}' was not given`);
-    // Bias correction as in Adam: b/(1 − α^(t−1)) is a weighted mean of the past rewards (0 before any).
-    movingAverage = g.scope('score', () => g.Div(stored, g.Max(g.Sub(1, g.Pow(g.scalar(alpha, dt), g.Sub(t, 1))), g.scalar(1e-12, dt))));
-  }
-  const o = scoreObjective(g, p, cfg, x, eps, { beta, baseline: kind, movingAverage });
-  const paramValues = specs.map((s) => params[s.name]);
-  const grads = gradients(g, o.loss, paramValues);
-  const slots = specs.map((s, i) => ({
-    name: s.name,
-    value: paramValues[i],
-    grad: grads[i],
-    state: stateNames(cfg.optimizer, s.name).map((n) => states[n]),
-  }));
-  const { updated } = applyOptimizer(g, cfg.optimizer, slots, lr, t);
-  const extra =
-    stored && kind === 'moving-average' ? [g.scope('score', () => g.Add(g.Mul(stored, alpha), g.Mul(o.rewardMean, 1 - alpha)))] : [];
-  const metrics = [o.loss, g.ReduceMean(o.rec), g.ReduceMean(o.kl), g.ReduceMean(o.elbo)];
-  return { metrics, params: updated.map((u) => u.value), states: [...updated.flatMap((u) => u.state), ...extra] };
+  return {
+    name: 'score',
+    stateSpecs: kind === 'moving-average' ? [{ name: BASELINE_STATE, param: '', shape: [1] }] : [],
+    objective(g, p, { x, eps, cond, step, beta, states }) {
+      const dt = cfg.dtype;
+      let movingAverage: Value | undefined;
+      const stored = states[BASELINE_STATE];
+      if (kind === 'moving-average') {
+        if (!stored) throw new Error(`score-function train step: the state '${BASELINE_STATE}' was not given`);
+        // Bias correction as in Adam: b/(1 − α^(t−1)) is a weighted mean of the past rewards (0 before any).
+        movingAverage = g.scope('score', () =>
+          g.Div(stored, g.Max(g.Sub(1, g.Pow(g.scalar(alpha, dt), g.Sub(step, 1))), g.scalar(1e-12, dt))),
+        );
+      }
+      const o = scoreObjective(g, p, cfg, family, x, eps, cond, { beta, baseline: kind, movingAverage });
+      return {
+        loss: o.loss,
+        terms: o.terms,
+        nextStates: (h) =>
+          stored && kind === 'moving-average' ? [h.scope('score', () => h.Add(h.Mul(stored, alpha), h.Mul(o.rewardMean, 1 - alpha)))] : [],
+      };
+    },
+  };
 }

@@ -1,16 +1,12 @@
-/** The VAE family: encoder q(z|x) = N(μ(x), diag σ(x)²), decoder p(x|z), prior N(0, I), and the bound's terms. */
+/**
+ * The VAE's networks: the encoder (MLP or strided convolutions) with Gaussian heads μ, log σ² or a logits head, the
+ * decoder, and the likelihood p(x|z). The latent families (families/) compose them; the bound is in bound.ts.
+ */
 import type { Graph, Value } from '../ir/graph.js';
 import { activation, conv2d, convTranspose2d, linear, mlp } from '../nn/layers.js';
 import type { ParamBinder } from '../nn/params.js';
 import { inputSize, type VaeConfig } from './config.js';
-import {
-  bernoulliLogProb,
-  gaussianEntropy,
-  gaussianLogProb,
-  klStandardNormalPerDim,
-  reparamLogProb,
-  standardNormalLogProb,
-} from './distributions.js';
+import { bernoulliLogProb, gaussianLogProb } from './distributions.js';
 
 export interface Posterior {
   /** [batch, L] */
@@ -24,6 +20,19 @@ export function encode(g: Graph, p: ParamBinder, cfg: VaeConfig, x: Value): Post
   return g.scope('encoder', () => {
     const { h, width } = encoderFeatures(g, p, cfg, x);
     return { mu: linear(g, p, 'mu', h, width, cfg.latent), logvar: linear(g, p, 'logvar', h, width, cfg.latent) };
+  });
+}
+
+/** q's logits for discrete latents: logits [batch, width] (per bit, or per group and class). */
+export interface Logits {
+  logits: Value;
+}
+
+/** Encoder with one linear head: x [batch, D] → logits [batch, width]. */
+export function encodeLogits(g: Graph, p: ParamBinder, cfg: VaeConfig, x: Value, width: number): Logits {
+  return g.scope('encoder', () => {
+    const { h, width: w } = encoderFeatures(g, p, cfg, x);
+    return { logits: linear(g, p, 'logits', h, w, width) };
   });
 }
 
@@ -109,53 +118,4 @@ export function logLikelihood(g: Graph, p: ParamBinder, cfg: VaeConfig, x: Value
 /** The decoder's mean E[x|z]: σ(logits) for Bernoulli, the location for a Gaussian. */
 export function decoderMean(g: Graph, cfg: VaeConfig, loc: Value): Value {
   return cfg.likelihood.type === 'bernoulli' ? g.Sigmoid(loc) : loc;
-}
-
-export interface ElboTerms {
-  posterior: Posterior;
-  /** z = μ + σ·ε, [M, batch, L] */
-  z: Value;
-  /** log p(x|z), [M, batch] */
-  logpx: Value;
-  /** log p(z), [M, batch] */
-  logpz: Value;
-  /** log q(z|x), [M, batch] */
-  logqz: Value;
-  /** Reconstruction term E_q[log p(x|z)] (mean over the M samples), [batch] */
-  rec: Value;
-  /** KL(q(z|x) ‖ p(z)): analytic (KL form) or its Monte Carlo estimate (entropy form), [batch] */
-  kl: Value;
-  /** Analytic per-dim KL, [batch, L] (free bits use it). */
-  klPerDim: Value;
-  /** The ELBO per example, nats: rec − kl. [batch] */
-  elbo: Value;
-  /** Importance log-weights log p(x, z) − log q(z|x), [M, batch]. */
-  logw: Value;
-}
-
-/**
- * The bound's terms for x [batch, D] and noise ε [M, batch, L].
- * KL form: E_q[log p(x|z)] − KL(q ‖ p) with the analytic Gaussian KL.
- * Entropy form: E_q[log p(x|z) + log p(z)] + H(q), H analytic, so KL is estimated as −E_q[log p(z)] − H(q).
- */
-export function elboTerms(g: Graph, p: ParamBinder, cfg: VaeConfig, x: Value, eps: Value, form: 'kl' | 'entropy' = 'kl'): ElboTerms {
-  const posterior = encode(g, p, cfg, x);
-  const { mu, logvar } = posterior;
-  // Parameter names come from the module scopes (encoder., decoder., likelihood.), so the decoder and the
-  // likelihood are built outside the 'elbo' scope: the same names then appear in every graph.
-  const std = g.scope('elbo', () => g.Exp(g.Mul(logvar, 0.5)));
-  // Reparameterization: z = μ + σ·ε keeps the sample differentiable in μ and σ.
-  const z = g.scope('elbo', () => g.Add(mu, g.Mul(std, eps)));
-  const loc = decode(g, p, cfg, z);
-  const logpx = logLikelihood(g, p, cfg, x, loc);
-  return g.scope('elbo', () => {
-    const logpz = standardNormalLogProb(g, z);
-    const logqz = reparamLogProb(g, eps, logvar);
-    const rec = g.ReduceMean(logpx, [0]);
-    const klPerDim = klStandardNormalPerDim(g, mu, logvar);
-    const kl = form === 'kl' ? g.ReduceSum(klPerDim, [-1]) : g.Sub(g.Neg(g.ReduceMean(logpz, [0])), gaussianEntropy(g, logvar));
-    const elbo = g.Sub(rec, kl);
-    const logw = g.Sub(g.Add(logpx, logpz), logqz);
-    return { posterior, z, logpx, logpz, logqz, rec, kl, klPerDim, elbo, logw };
-  });
 }

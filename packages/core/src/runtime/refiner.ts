@@ -1,6 +1,6 @@
 /**
- * Refiner: per-datapoint inference on any InferenceSession (graphs in models/per-datapoint.ts) and the
- * amortization-gap report.
+ * Refiner: per-datapoint inference on any InferenceSession (its graphs: refineGraphs in models/per-datapoint.ts),
+ * and the measurement behind the amortization-gap report (the report itself is the node CLI's, node/src/gap.ts).
  *
  * For each example, three numbers (Cremer, Li & Duvenaud 2018, "Inference suboptimality in VAEs"):
  *   ELBO with the encoder's q(z|x)            L[q_φ]
@@ -16,8 +16,7 @@ import type { TensorData } from '../ir/tensor.js';
 import { oneHot } from '../models/conditional.js';
 import type { VaeConfig } from '../models/config.js';
 import { updatedName } from '../models/graphs.js';
-import { buildPosteriorEval, buildRefineStep, perDatapointStateNames, Q_LOGVAR, Q_MU, REFINE_OPTIMIZER } from '../models/per-datapoint.js';
-import type { OptimizerConfig } from '../optim/optimizer.js';
+import { Q_LOGVAR, Q_MU, type RefineGraphOptions, refineGraphs } from '../models/per-datapoint.js';
 import { Prng } from '../random/prng.js';
 import { RunningLogMeanExp } from './log-mean-exp.js';
 import type { OrtModule, SessionFactory } from './session.js';
@@ -67,19 +66,8 @@ export interface BoundResult {
   k: number;
 }
 
-export interface RefinerOptions {
-  /** Reparameterized samples per refinement step (S); default 1. */
-  samples?: number;
-  optimizer?: Partial<OptimizerConfig>;
-  /** Samples per posterior_eval run for a conv model (its sample count is static); default 16. */
-  convChunk?: number;
-}
-
-const mean = (a: ArrayLike<number>) => {
-  let s = 0;
-  for (let i = 0; i < a.length; i++) s += a[i];
-  return s / Math.max(1, a.length);
-};
+/** Samples per refinement step, the q's optimizer and a conv model's posterior_eval chunk (models/per-datapoint.ts). */
+export type RefinerOptions = RefineGraphOptions;
 
 export class Refiner {
   private constructor(
@@ -100,19 +88,20 @@ export class Refiner {
     params: Record<string, TensorData>,
     opts: RefinerOptions = {},
   ): Promise<Refiner> {
-    const samples = opts.samples ?? 1;
-    const optimizer = { ...REFINE_OPTIMIZER, ...opts.optimizer };
-    const refine = buildRefineStep(cfg, { values: params, samples, optimizer });
-    const fixedChunk = cfg.arch === 'conv' ? (opts.convChunk ?? 16) : undefined;
-    const ev = buildPosteriorEval(cfg, { values: params, samples: fixedChunk });
+    const graphs = refineGraphs(cfg, params, opts);
+    // The Refiner feeds and returns Gaussians (μ, log σ² per example).
+    if (graphs.posteriorInputs.join() !== [Q_MU, Q_LOGVAR].join())
+      throw new Error(
+        `Refiner: q's free parameters are ${graphs.posteriorInputs.join(', ')}; it refines Gaussian q (${Q_MU}, ${Q_LOGVAR})`,
+      );
     return new Refiner(
       ort,
       cfg,
-      await createSession(serializeModel(refine), 'refine_step.onnx'),
-      await createSession(serializeModel(ev), 'posterior_eval.onnx'),
-      samples,
-      perDatapointStateNames(optimizer),
-      fixedChunk,
+      await createSession(serializeModel(graphs.refineStep), 'refine_step.onnx'),
+      await createSession(serializeModel(graphs.posteriorEval), 'posterior_eval.onnx'),
+      opts.samples ?? 1,
+      graphs.stateNames,
+      graphs.evalChunk,
     );
   }
 
@@ -316,46 +305,32 @@ export interface GapOptions {
   onProgress?: (phase: 'refine' | 'bound', done: number, total: number) => void;
 }
 
-export interface GapReport {
+/** Per-example bounds of the encoder's and the refined q's on the same ε, and the refinement's trace. */
+export interface GapMeasurement {
   n: number;
   steps: number;
   lr: number;
   k: number;
-  /** Mean log p(x) estimate, nats: IWAE with K samples and the refined q as proposal. */
-  logpx: number;
-  /** The same with the encoder's q as proposal (what `onnxvae eval` reports). */
-  iwaeEncoder: number;
-  /** Mean ELBO with the encoder's q(z|x), nats. */
-  elboEncoder: number;
-  /** Mean ELBO after refining each q_i, nats. */
-  elboRefined: number;
-  /** elboRefined − elboEncoder. */
-  amortizationGap: number;
-  /** logpx − elboRefined. */
-  approximationGap: number;
-  /** logpx − elboEncoder = amortization + approximation gap. */
-  inferenceGap: number;
-  /** Monte Carlo standard errors of the two mean ELBOs (for these examples), nats. */
-  stdErr: { elboEncoder: number; elboRefined: number };
-  /** Fraction of examples whose refined ELBO is below the encoder's by more than 3 standard errors (should be 0). */
-  worseAfterRefinement: number;
+  /** With the encoder's q(z|x): ELBO, its standard error and IWAE per example. */
+  encoder: BoundResult;
+  /** With each refined q_i. */
+  refined: BoundResult;
   /** Mean single-draw ELBO estimate at each refinement step. */
   trace: Float64Array;
-  perExample: { encoder: BoundResult; refined: BoundResult };
 }
 
 /**
- * The amortization-gap report of a bundle on n examples: encode, refine each q_i for `steps` Adam steps, then bound
- * both q's on the same ε (seeded), IWAE with K samples for log p(x).
+ * What the amortization-gap report of a bundle on n examples is made of: encode, refine each q_i for `steps` Adam
+ * steps, then bound both q's on the same ε (seeded), IWAE with K samples for log p(x).
  */
-export async function amortizationGap(
+export async function measureAmortizationGap(
   ort: OrtModule,
   createSession: SessionFactory,
   bundle: { manifest: Manifest; files: { 'encoder.onnx': Uint8Array }; state: { params: Record<string, TensorData> } },
   x: FloatArray,
   n: number,
   opts: GapOptions,
-): Promise<GapReport> {
+): Promise<GapMeasurement> {
   const cfg = bundle.manifest.config;
   const seed = opts.seed ?? 0;
   const k = opts.k ?? 1000;
@@ -374,36 +349,5 @@ export async function amortizationGap(
   const bopts = { k, seed: seed + 1, y: opts.y, batch: opts.batch };
   const encoder = await refiner.bound(x, n, enc, { ...bopts, onProgress: (d) => opts.onProgress?.('bound', d, 2 * n) });
   const ref = await refiner.bound(x, n, refined, { ...bopts, onProgress: (d) => opts.onProgress?.('bound', n + d, 2 * n) });
-  const se = (r: BoundResult) => Math.sqrt(r.elboStdErr.reduce((s, v) => s + v * v, 0)) / n;
-  let worse = 0;
-  for (let i = 0; i < n; i++) {
-    const tol = 3 * Math.hypot(encoder.elboStdErr[i], ref.elboStdErr[i]);
-    if (ref.elbo[i] < encoder.elbo[i] - tol) worse++;
-  }
-  const logpx = mean(ref.iwae);
-  const elboEncoder = mean(encoder.elbo);
-  const elboRefined = mean(ref.elbo);
-  const report: GapReport = {
-    n,
-    steps: opts.steps,
-    lr,
-    k,
-    logpx,
-    iwaeEncoder: mean(encoder.iwae),
-    elboEncoder,
-    elboRefined,
-    amortizationGap: elboRefined - elboEncoder,
-    approximationGap: logpx - elboRefined,
-    inferenceGap: logpx - elboEncoder,
-    stdErr: { elboEncoder: se(encoder), elboRefined: se(ref) },
-    worseAfterRefinement: worse / n,
-    trace: refined.trace,
-    perExample: { encoder, refined: ref },
-  };
-  if (![logpx, elboEncoder, elboRefined].every(Number.isFinite)) {
-    throw new Error(
-      `amortization gap: a bound is not finite (${JSON.stringify({ logpx, elboEncoder, elboRefined })}); check the data range`,
-    );
-  }
-  return report;
+  return { n, steps: opts.steps, lr, k, encoder, refined: ref, trace: refined.trace };
 }
