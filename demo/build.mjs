@@ -17,7 +17,10 @@ export async function buildDemo() {
     external: ['onnxruntime-web'],
     sourcemap: true,
     logLevel: 'warning',
-    alias: { '@onnxvae/core': join(here, '../packages/core/src/index.ts') },
+    alias: {
+      '@onnxvae/core/internal': join(here, '../packages/core/src/internal.ts'),
+      '@onnxvae/core': join(here, '../packages/core/src/index.ts'),
+    },
   });
 }
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await buildDemo();

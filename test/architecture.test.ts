@@ -6,6 +6,8 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import * as core from '@onnxvae/core';
+import * as internal from '@onnxvae/core/internal';
 import { describe, expect, it } from 'vitest';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -179,5 +181,34 @@ describe('architecture (docs/architecture.md)', () => {
       ),
     ).toHaveLength(1);
     expect(LAYERS.indexOf(layerOf(b) as (typeof LAYERS)[number])).toBeGreaterThan(LAYERS.indexOf(layerOf(a) as (typeof LAYERS)[number]));
+  });
+});
+
+describe('the public API (packages/core/src/index.ts)', () => {
+  it('exports what users call, and keeps internals in @onnxvae/core/internal', () => {
+    for (const name of ['Graph', 'gradients', 'serializeModel', 'resolveConfig', 'latentFamily', 'createBundle', 'loadBundle']) {
+      expect(core, name).toHaveProperty(name);
+    }
+    for (const name of ['Trainer', 'Evaluator', 'Sampler', 'Refiner', 'fit', 'openSampler', 'BundleError', 'FeedError', 'GraphError']) {
+      expect(core, name).toHaveProperty(name);
+    }
+    // The examples of internals, and the plumbing the hosts share.
+    for (const name of ['Q_MU', 'scoreFunctionEstimator', 'unbroadcast', 'updatedName', 'registerOp', 'namedFeeds', 'oneHot']) {
+      expect(core, name).not.toHaveProperty(name);
+      expect(internal, name).toHaveProperty(name);
+    }
+  });
+
+  it('is small enough to read: every value it exports is listed by name in index.ts', () => {
+    const index = readFileSync(join(PACKAGES, 'core/src/index.ts'), 'utf8');
+    expect(index).not.toMatch(/export \* from/);
+    // 211 names before the curation; the public API is a fraction of them.
+    expect(Object.keys(core).length).toBeLessThan(80);
+  });
+
+  it('builds graphs from the public entry alone (the builder methods are installed by it)', () => {
+    const g = new core.Graph('t');
+    const x = g.input('x', 'float32', [2, 3]);
+    expect(g.ReduceSum(g.Tanh(x)).shape).toEqual([]);
   });
 });

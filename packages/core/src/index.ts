@@ -1,5 +1,8 @@
 /**
- * @onnxvae/core: build ONNX graphs in TypeScript, differentiate them, and run them on any ONNX Runtime.
+ * @onnxvae/core: build ONNX graphs in TypeScript, differentiate them, and run them on any ONNX Runtime. This index is
+ * the public API: the graph builder and autodiff, models and their config, the bundle format, the session wrappers
+ * (Trainer, Evaluator, Sampler, Refiner, fit) and the errors they throw. Everything else is internal
+ * (`@onnxvae/core/internal`, for the hosts and tests; it may change).
  *
  * @example
  * const g = new Graph('mlp');
@@ -10,45 +13,82 @@
  * g.output(loss, 'loss'); g.output(dw);
  * const bytes = serializeModel(g);
  */
-export * from './artifacts/bundle.js';
-export * from './artifacts/safetensors.js';
-export * from './artifacts/sha256.js';
-export * from './autodiff/gradients.js';
-export * from './errors.js';
-export * from './image/dims.js';
-export * from './image/tile.js';
-export * from './ir/dtype.js';
-export * from './ir/graph.js';
-export * from './ir/op-registry.js';
-export * from './ir/op-schema.js';
-export * from './ir/serialize.js';
-export * from './ir/shape.js';
-export * from './ir/tensor.js';
-export * from './models/bound.js';
-export * from './models/conditional.js';
-export * from './models/config.js';
-export * from './models/discrete.js';
-export * from './models/distributions.js';
-export * from './models/estimators.js';
-export * from './models/families/index.js';
-export * from './models/gradient-variance.js';
-export * from './models/graphs.js';
-export * from './models/per-datapoint.js';
-export * from './models/score-function.js';
-export * from './models/vae.js';
-export * from './nn/layers.js';
-export * from './nn/params.js';
-// The op builder: registers the ops and gives Graph its methods g.MatMul(…), g.Slice(…), …
-export * from './ops/builder.js';
-export * from './optim/optimizer.js';
-export * from './random/prng.js';
-export * from './runtime/evaluator.js';
-export * from './runtime/fit.js';
-export * from './runtime/gradient-variance.js';
-export * from './runtime/open-sampler.js';
-export * from './runtime/refiner.js';
-export * from './runtime/runtime.js';
-export * from './runtime/sampler.js';
-export * from './runtime/session.js';
-export * from './runtime/tensors.js';
-export * from './runtime/trainer.js';
+
+// Registers every op and installs the builder methods on Graph.
+import './ops/builder.js';
+
+// The bundle: manifest, ONNX files, safetensors checkpoint.
+export {
+  BUNDLE_FILES,
+  type Bundle,
+  type BundleFile,
+  type BundleOptions,
+  createBundle,
+  initialState,
+  type LoadedBundle,
+  loadBundle,
+  type Manifest,
+  type ModelState,
+  parseManifest,
+  verifyFile,
+} from './artifacts/bundle.js';
+export { decodeSafetensors, encodeSafetensors, SafetensorsError, type SafetensorsFile } from './artifacts/safetensors.js';
+export { sha256Hex } from './artifacts/sha256.js';
+export { GradientError, type GradientOptions, gradients } from './autodiff/gradients.js';
+// Errors by kind: catch "bad model file" (FormatError), "bad bundle", "bad feed", "graph/shape error" by type.
+export { BundleError, FeedError, FormatError, GraphError, OnnxvaeError } from './errors.js';
+// Pictures: image sizes and the one tiler behind PNG grids and canvases.
+export { imageDims } from './image/dims.js';
+export { type TiledImages, type TileOptions, tileImages, unitToByte } from './image/tile.js';
+// The graph builder (g.MatMul(…), g.Slice(…): one method per op, installed by ops/builder.ts), ONNX in and out.
+export type { DType } from './ir/dtype.js';
+export { Graph, type Node, type Operand, Value } from './ir/graph.js';
+export { ModelParseError, type ParsedModel, parseModel, type SerializeOptions, serializeModel } from './ir/serialize.js';
+export { type Dim, formatShape, type Shape, ShapeError } from './ir/shape.js';
+export { type TensorData, tensorData } from './ir/tensor.js';
+export { type ElboTerms, elboTerms } from './models/bound.js';
+// Models: the config, the latent families, and the bundle's graphs.
+export {
+  type ConditionalConfig,
+  inputSize,
+  type Likelihood,
+  type Objective,
+  REFERENCE_VAE,
+  resolveConfig,
+  type VaeConfig,
+  type VaeConfigInput,
+} from './models/config.js';
+export { type LatentFamily, latentFamily } from './models/families/index.js';
+export {
+  buildDecoder,
+  buildEncoder,
+  buildEval,
+  buildTrainStep,
+  optimizerStateSpecs,
+  parameterSpecs,
+  type TrainStepOptions,
+} from './models/graphs.js';
+// Layers and optimizers as graph fragments.
+export { type Activation, conv2d, convTranspose2d, linear, mlp } from './nn/layers.js';
+export { ParamBinder, type ParamSpec } from './nn/params.js';
+export type { BuilderMethods } from './ops/builder.js';
+export type { ConvAttrs } from './ops/conv.js';
+export type { ConvTransposeAttrs } from './ops/conv-transpose.js';
+export type { OptimizerConfig } from './optim/optimizer.js';
+// Randomness: the seeded PRNG every noise draw comes from.
+export { Prng, type PrngState } from './random/prng.js';
+export { type EvalOptions, type EvalResult, Evaluator } from './runtime/evaluator.js';
+export { type BatchSource, type EpochSummary, type FitBatch, type FitOptions, type FitResult, fit } from './runtime/fit.js';
+export { measureGradientVariance, type VarianceReport } from './runtime/gradient-variance.js';
+export { checkpointParams, type OpenSamplerOptions, openSampler, type SamplerBundle } from './runtime/open-sampler.js';
+export {
+  type BoundResult,
+  type GapMeasurement,
+  measureAmortizationGap,
+  Refiner,
+  type RefinerOptions,
+} from './runtime/refiner.js';
+// Running: one Runtime seam (node and web implement it) and the wrappers over its sessions.
+export type { OrtModule, Runtime, SessionFactory, SessionHost, SessionOptions } from './runtime/runtime.js';
+export { Sampler, type SamplerOptions } from './runtime/sampler.js';
+export { type StepMetrics, Trainer, type TrainerOptions, TrainingDivergedError } from './runtime/trainer.js';

@@ -18,7 +18,8 @@ export function checkLabels(cfg: VaeConfig, ds: Dataset, what: string): void {
 }
 
 // Moved to core (runtime/fit.ts, runtime/open-sampler.ts); re-exported so @onnxvae/node's API stays the same.
-export { checkpointParams, concatLabels } from '@onnxvae/core';
+export { checkpointParams } from '@onnxvae/core';
+export { concatLabels } from '@onnxvae/core/internal';
 
 /**
  * Labels for a grid of n samples: `label` for all, or — for a conditional model given none — one class per column

@@ -8,7 +8,8 @@
  * const partial = readConfigFile('model.json');
  */
 import { readFileSync } from 'node:fs';
-import { parseUntrustedJson, REFERENCE_VAE, type VaeConfig } from '@onnxvae/core';
+import { REFERENCE_VAE, type VaeConfig } from '@onnxvae/core';
+import { parseUntrustedJson } from '@onnxvae/core/internal';
 
 export class ConfigFileError extends Error {
   override name = 'ConfigFileError';

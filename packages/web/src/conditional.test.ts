@@ -3,16 +3,8 @@
  * reloaded, and "draw class c" run on the web runtime — each sample carries its label, and the pictures equal the
  * Node sampler's for the same seed.
  */
-import {
-  conditionalPriorTable,
-  createBundle,
-  initialState,
-  loadBundle,
-  type OrtModule,
-  resolveConfig,
-  Sampler,
-  Trainer,
-} from '@onnxvae/core';
+import { createBundle, initialState, loadBundle, type OrtModule, resolveConfig, Sampler, Trainer } from '@onnxvae/core';
+import { conditionalPriorTable } from '@onnxvae/core/internal';
 import * as ortNode from 'onnxruntime-node';
 import * as ortWeb from 'onnxruntime-web';
 import { describe, expect, it } from 'vitest';

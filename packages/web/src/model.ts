@@ -27,8 +27,8 @@ import {
   serializeModel,
   type TensorData,
   Trainer,
-  updatedName,
 } from '@onnxvae/core';
+import { updatedName } from '@onnxvae/core/internal';
 import { fetchBundle, fetchManifest, fetchVerified, ModelLoadError, type ProgressCallback } from './load.js';
 import { RunQueue, serialized } from './schedule.js';
 import type { WebRuntime } from './session.js';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import '../ops/builder.js';
-import { Attrs, Graph } from './graph.js';
 import { GraphError } from '../errors.js';
+import { Attrs, Graph } from './graph.js';
 import { ShapeError } from './shape.js';
 
 /** The error thrown by fn, or a failure if it does not throw. */

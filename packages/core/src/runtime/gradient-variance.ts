@@ -8,6 +8,7 @@
  * const r = await measureGradientVariance(ort, createSession, cfg, state.params, x, 64, { draws: 200 });
  * for (const e of r.estimators) console.log(e.name, e.meanVariance, e.ratio);
  */
+
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { serializeModel } from '../ir/serialize.js';
 import type { TensorData } from '../ir/tensor.js';
@@ -17,6 +18,7 @@ import { buildGradientGraph, defaultEstimators, type EstimatorChoice, GRADIENT_G
 import { baselineDecayOf } from '../models/score-function.js';
 import { Prng } from '../random/prng.js';
 import type { OrtModule, SessionFactory } from './session.js';
+import { floatTensor } from './tensors.js';
 
 export interface ParamGradientStats {
   name: string;
@@ -82,7 +84,7 @@ export async function measureGradientVariance(
   if (x.length !== batch * d) throw new Error(`gradient variance: x has ${x.length} values, expected ${batch} × ${d}`);
   const dt = cfg.dtype;
   const arr = (n: number) => (dt === 'float32' ? new Float32Array(n) : new Float64Array(n));
-  const tensor = (data: Float32Array | Float64Array, dims: number[]) => new ort.Tensor(dt, data as Float32Array, dims);
+  const tensor = (data: Float32Array | Float64Array, dims: number[]) => floatTensor(ort, dt, data, dims);
   const xt = tensor(dt === 'float32' ? Float32Array.from(x) : Float64Array.from(x), [batch, d]);
   const choices = opts.estimators ?? defaultEstimators(cfg, m);
   const master = new Prng(opts.seed ?? 0);

@@ -9,6 +9,7 @@
  * amortization gap = L[q*] − L[q_φ] (what a per-example optimizer finds that the shared encoder misses);
  * approximation gap = log p(x) − L[q*] (what no Gaussian can reach: KL(q* ‖ p(z|x))).
  */
+
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import type { Manifest } from '../artifacts/bundle.js';
 import { serializeModel } from '../ir/serialize.js';
@@ -20,6 +21,7 @@ import { Q_LOGVAR, Q_MU, type RefineGraphOptions, refineGraphs } from '../models
 import { Prng } from '../random/prng.js';
 import { RunningLogMeanExp } from './log-mean-exp.js';
 import type { OrtModule, SessionFactory } from './session.js';
+import { floatTensor, oneHotTensor } from './tensors.js';
 
 type FloatArray = Float32Array | Float64Array;
 
@@ -109,9 +111,7 @@ export class Refiner {
     const dt = this.cfg.dtype;
     // Views (subarrays) are copied: a tensor then owns its whole buffer.
     const whole = data.byteOffset === 0 && data.byteLength === data.buffer.byteLength;
-    const same = data instanceof Float32Array === (dt === 'float32');
-    const typed = same ? (whole ? data : data.slice()) : dt === 'float32' ? Float32Array.from(data) : Float64Array.from(data);
-    return new this.ort.Tensor(dt, typed as Float32Array, dims);
+    return floatTensor(this.ort, dt, data, dims, { copy: !whole });
   }
 
   private alloc(n: number): FloatArray {
@@ -276,11 +276,11 @@ export async function encodeAll(
     const b = Math.min(batch, n - start);
     const xs = x.subarray(start * d, (start + b) * d);
     const feeds: Record<string, Tensor> = {
-      x: new ort.Tensor(dt, (dt === 'float32' ? Float32Array.from(xs) : Float64Array.from(xs)) as Float32Array, [b, d]),
+      x: floatTensor(ort, dt, xs, [b, d], { copy: true }),
     };
     if (c !== undefined && opts.y) {
       const labels = Array.from({ length: b }, (_, i) => (opts.y as ArrayLike<number>)[start + i]);
-      feeds.y = new ort.Tensor(dt, oneHot(labels, c, dt) as Float32Array, [b, c]);
+      feeds.y = oneHotTensor(ort, dt, labels, c);
     }
     const out = await encoder.run(feeds);
     mu.set(out.mu.data as FloatArray, start * L);
