@@ -42,6 +42,5 @@ export * from './runtime/open-sampler.js';
 export * from './runtime/refiner.js';
 export * from './runtime/runtime.js';
 export * from './runtime/sampler.js';
-export * from './runtime/session.js';
 export * from './runtime/tensors.js';
 export * from './runtime/trainer.js';

@@ -6,7 +6,7 @@ import { lookupOp, registerOp } from '../ir/op-registry.js';
 import { serializeModel } from '../ir/serialize.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
 import { need } from '../ops/common.js';
-import { fromOrtTensor, toOrtTensor } from '../runtime/session.js';
+import { fromOrtTensor, toOrtTensor } from '../runtime/tensors.js';
 import { mulberry32 } from '../testing/op-check.js';
 import { GradientError, gradients } from './gradients.js';
 

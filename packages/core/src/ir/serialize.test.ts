@@ -2,7 +2,7 @@ import onnxProto from 'onnx-proto';
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
 import { gradients } from '../autodiff/gradients.js';
-import { fromOrtTensor, toOrtTensor } from '../runtime/session.js';
+import { fromOrtTensor, toOrtTensor } from '../runtime/tensors.js';
 import { mulberry32 } from '../testing/op-check.js';
 import { Graph } from './graph.js';
 import { parseModel, serializeModel } from './serialize.js';

@@ -5,7 +5,7 @@ import { createBundle, initialState } from '../artifacts/bundle.js';
 import { serializeModel } from '../ir/serialize.js';
 import { tensorData } from '../ir/tensor.js';
 import { Prng } from '../random/prng.js';
-import { toOrtTensor } from '../runtime/session.js';
+import { toOrtTensor } from '../runtime/tensors.js';
 import { runGraph } from '../testing/run-graph.js';
 import { synthBinary } from '../testing/synthetic.js';
 import { resolveConfig, type VaeConfig } from './config.js';

@@ -13,7 +13,7 @@ import { gradients } from '../autodiff/gradients.js';
 import { Graph } from '../ir/graph.js';
 import { serializeModel } from '../ir/serialize.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
-import { fromOrtTensor, toOrtTensor } from '../runtime/session.js';
+import { fromOrtTensor, toOrtTensor } from '../runtime/tensors.js';
 import { mulberry32 } from '../testing/op-check.js';
 
 interface NetSpec {

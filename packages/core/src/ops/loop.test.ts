@@ -5,7 +5,8 @@ import { GradientError, gradients } from '../autodiff/gradients.js';
 import { Graph, type Value } from '../ir/graph.js';
 import { parseModel, serializeModel } from '../ir/serialize.js';
 import { tensorData } from '../ir/tensor.js';
-import { fromOrtTensor, type OrtModule, toOrtTensor } from '../runtime/session.js';
+import type { OrtModule } from '../runtime/runtime.js';
+import { fromOrtTensor, toOrtTensor } from '../runtime/tensors.js';
 
 ortWeb.env.wasm.numThreads = 1;
 

@@ -5,7 +5,7 @@ import { Graph, type Value } from '../ir/graph.js';
 import { serializeModel } from '../ir/serialize.js';
 import type { Dim } from '../ir/shape.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
-import { fromOrtTensor, toOrtTensor } from '../runtime/session.js';
+import { fromOrtTensor, toOrtTensor } from '../runtime/tensors.js';
 import { mulberry32 } from '../testing/op-check.js';
 
 /**

@@ -8,7 +8,7 @@ import { initialState } from '../artifacts/bundle.js';
 import { resolveConfig } from '../models/config.js';
 import { synthBinary } from '../testing/synthetic.js';
 import { measureGradientVariance } from './gradient-variance.js';
-import type { SessionFactory } from './session.js';
+import type { SessionFactory } from './runtime.js';
 
 const small = (over: Parameters<typeof resolveConfig>[0] = {}) =>
   resolveConfig({ inputShape: [6], hidden: [5], latent: 2, activation: 'tanh', dtype: 'float64', ...over });

@@ -17,7 +17,7 @@ import { fillLatentNoise, latentWidth } from '../models/discrete.js';
 import { buildGradientGraph, defaultEstimators, type EstimatorChoice, GRADIENT_GRAPH_BASELINE } from '../models/gradient-variance.js';
 import { baselineDecayOf } from '../models/score-function.js';
 import { Prng } from '../random/prng.js';
-import type { OrtModule, SessionFactory } from './session.js';
+import type { OrtModule, SessionFactory } from './runtime.js';
 import { floatTensor } from './tensors.js';
 
 export interface ParamGradientStats {

@@ -5,7 +5,7 @@ import { createBundle, initialState } from '../artifacts/bundle.js';
 import { resolveConfig } from '../models/config.js';
 import { synthBinary } from '../testing/synthetic.js';
 import { type BoundResult, measureAmortizationGap } from './refiner.js';
-import type { OrtModule, SessionFactory } from './session.js';
+import type { OrtModule, SessionFactory } from './runtime.js';
 import { Trainer } from './trainer.js';
 
 const factory: SessionFactory = (bytes) => ort.InferenceSession.create(bytes);

@@ -20,7 +20,7 @@ import { updatedName } from '../models/graphs.js';
 import { Q_LOGVAR, Q_MU, type RefineGraphOptions, refineGraphs } from '../models/per-datapoint.js';
 import { Prng } from '../random/prng.js';
 import { RunningLogMeanExp } from './log-mean-exp.js';
-import type { OrtModule, SessionFactory } from './session.js';
+import type { OrtModule, SessionFactory } from './runtime.js';
 import { floatTensor, oneHotTensor } from './tensors.js';
 
 type FloatArray = Float32Array | Float64Array;

@@ -12,7 +12,8 @@ import { formatShape } from '../ir/shape.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
 // Registers the ops and installs the builder methods the checker's graphs use.
 import '../ops/builder.js';
-import { fromOrtTensor, type OrtModule, toOrtTensor } from '../runtime/session.js';
+import type { OrtModule } from '../runtime/runtime.js';
+import { fromOrtTensor, toOrtTensor } from '../runtime/tensors.js';
 
 export function mulberry32(seed: number): () => number {
   let a = seed >>> 0;

@@ -2,7 +2,8 @@
 import type { Graph } from '../ir/graph.js';
 import { serializeModel } from '../ir/serialize.js';
 import type { TensorData } from '../ir/tensor.js';
-import { type OrtModule, toOrtTensor } from '../runtime/session.js';
+import type { OrtModule } from '../runtime/runtime.js';
+import { toOrtTensor } from '../runtime/tensors.js';
 
 export async function runGraph(ort: OrtModule, g: Graph, feeds: Record<string, TensorData>): Promise<Record<string, number[]>> {
   const s = await ort.InferenceSession.create(serializeModel(g));
