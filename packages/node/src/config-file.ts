@@ -24,6 +24,7 @@ type OptionalField = { [K in keyof VaeConfig]-?: undefined extends VaeConfig[K] 
 /** Kinds of the optional fields: typed so that a new optional VaeConfig field fails to compile until it is listed. */
 const OPTIONAL_FIELDS: Readonly<Record<OptionalField, Kind>> = {
   conditional: { classes: 'number', prior: 'string' },
+  hierarchical: { latent: 'number', hidden: 'array' },
   latentType: 'string',
   categories: 'number',
   estimator: 'string',

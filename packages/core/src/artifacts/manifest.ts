@@ -10,7 +10,7 @@
  */
 
 import { BundleError } from '../errors.js';
-import { type ConditionalConfig, type Likelihood, resolveConfig, type VaeConfig } from '../models/config.js';
+import { type ConditionalConfig, type HierarchicalConfig, type Likelihood, resolveConfig, type VaeConfig } from '../models/config.js';
 import { type GraphSignature, optimizerStateSpecs, parameterSpecs, type TensorInfo } from '../models/graphs.js';
 import type { OptimizerConfig } from '../optim/optimizer.js';
 import { Prng, type PrngState } from '../random/prng.js';
@@ -212,6 +212,10 @@ function modelConfig(v: unknown, bad: Bad): VaeConfig {
         bad,
         ['classes'],
       ),
+    hierarchical: (x, f) =>
+      fields<HierarchicalConfig>(asObject(x, f, bad), { latent: positive, hidden: (y, g) => ints(y, g, bad, MAX_LAYERS, 0, 1) }, f, bad, [
+        'latent',
+      ]),
     latentType: (x, f) => s(x, f) as VaeConfig['latentType'],
     categories: (x, f) => int(x, f, bad, 0, MAX_DIM),
     estimator: (x, f) => s(x, f) as VaeConfig['estimator'],

@@ -19,6 +19,15 @@ export interface ConditionalConfig {
   prior: 'standard' | 'learned';
 }
 
+/**
+ * A second stochastic layer (families/hierarchical.ts): z₂ with `latent` units above z₁ (the config's `latent`);
+ * q(z₂|z₁) has `hidden` layers and p(z₁|z₂) the same in reverse order, with the config's activation.
+ */
+export interface HierarchicalConfig {
+  latent: number;
+  hidden: number[];
+}
+
 export interface VaeConfig {
   /** 'mlp': dense encoder/decoder; 'conv': strided convolutions (images). */
   arch: 'mlp' | 'conv';
@@ -39,6 +48,8 @@ export interface VaeConfig {
   freeBits: number;
   /** Conditional VAE: q(z|x, y), p(x|z, y) and p(z|y) for a one-hot label y (see models/conditional.ts). */
   conditional?: ConditionalConfig;
+  /** Two stochastic layers z₂ → z₁ → x (Burda et al. 2016, §5): z₂'s width and the layers between z₁ and z₂. */
+  hierarchical?: HierarchicalConfig;
   /** Latent distribution: Gaussian (default), Bernoulli bits, or `latent` groups of `categories` classes (models/discrete.ts). */
   latentType?: 'gaussian' | 'bernoulli' | 'categorical';
   /** Classes K per categorical latent group (latentType 'categorical'); default 10. */
@@ -128,8 +139,28 @@ export function resolveConfig(partial: VaeConfigInput = {}): VaeConfig {
         "needs Gaussian latents and the reparameterization estimator (leave out latentType and estimator, or set 'gaussian' and 'reparam')",
       );
   }
+  if (cfg.hierarchical !== undefined) validateHierarchical(cfg, bad);
   validateEstimatorOptions(cfg, bad);
   return cfg;
+}
+
+/** The second stochastic layer: {latent, hidden} (hidden defaults to [], linear maps between z₁ and z₂). */
+function validateHierarchical(cfg: VaeConfig, bad: (field: string, why: string) => void): void {
+  const h = cfg.hierarchical as unknown;
+  if (typeof h !== 'object' || h === null || Array.isArray(h)) bad('hierarchical', `must be {latent, hidden}, got ${JSON.stringify(h)}`);
+  const { latent, hidden = [] } = h as Partial<HierarchicalConfig>;
+  cfg.hierarchical = { latent: latent as number, hidden };
+  if (!Number.isInteger(latent) || (latent as number) < 1)
+    bad('hierarchical.latent', `must be a positive integer, got ${JSON.stringify(latent)}`);
+  if (!Array.isArray(hidden) || !hidden.every((d) => Number.isInteger(d) && d > 0))
+    bad('hierarchical.hidden', `must be positive integers, got ${JSON.stringify(hidden)}`);
+  if (cfg.conditional) bad('hierarchical', 'cannot be combined with conditional (leave one of them out)');
+  // Both layers are reparameterized Gaussians; the score function would need an analytic KL the family lacks.
+  if ((cfg.latentType ?? 'gaussian') !== 'gaussian' || cfg.estimator === 'score')
+    bad(
+      'hierarchical',
+      "needs Gaussian latents and the reparameterization estimator (leave out latentType and estimator, or set 'gaussian' and 'reparam')",
+    );
 }
 
 /** The optimizer's numbers, with PyTorch's ranges (torch.optim.Adam/AdamW/SGD reject the same values). */

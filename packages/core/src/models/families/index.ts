@@ -14,16 +14,19 @@ import { categoricalFamily } from './categorical.js';
 import { conditionalFamily } from './conditional.js';
 import type { LatentFamily } from './family.js';
 import { gaussianFamily } from './gaussian.js';
+import { hierarchicalFamily } from './hierarchical.js';
 
 export * from './bernoulli.js';
 export * from './categorical.js';
 export * from './conditional.js';
 export * from './family.js';
 export * from './gaussian.js';
+export * from './hierarchical.js';
 
-/** The model's latent family: conditional (a label), Bernoulli or categorical latents, or Gaussian. */
+/** The model's latent family: conditional (a label), two stochastic layers, Bernoulli or categorical latents, or Gaussian. */
 export function latentFamily(cfg: VaeConfig): LatentFamily {
   if (cfg.conditional) return conditionalFamily(cfg);
+  if (cfg.hierarchical) return hierarchicalFamily(cfg);
   const type = cfg.latentType ?? 'gaussian';
   switch (type) {
     case 'gaussian':
