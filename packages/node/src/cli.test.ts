@@ -246,7 +246,7 @@ describe('resume', () => {
     expect(d.stderr).toMatch(/checkpoint was trained on other data \(limit: 256, now 128\); resume with the same --limit/);
     const g = await cli(...resume, '--grayscale');
     expect(g.code).toBe(1);
-    expect(g.stderr).toMatch(/trained on other data \(binarize: true, now false\); resume with the same --grayscale/);
+    expect(g.stderr).toMatch(/trained on other data \(binarize: "threshold", now "none"\); resume with the same --binarize/);
     const c = await cli(...resume.slice(0, 6), '--out', base); // the reference model, not the checkpoint's
     expect(c.code).toBe(1);
     expect(c.stderr).toMatch(/trained with a different model config; use the same --config/);

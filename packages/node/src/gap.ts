@@ -7,19 +7,23 @@
 import { type BoundResult, type GapMeasurement, latentFamily, measureAmortizationGap } from '@onnxvae/core';
 import { readBundleDir } from './bundle-io.js';
 import { checkLabels } from './conditional.js';
-import { loadTestData } from './data/source.js';
+import { asTrained, type DataSpec, loadTestData } from './data/source.js';
 import { Progress, type ProgressStream } from './report/progress.js';
 import { createNodeRuntime, type ProviderChoice } from './session.js';
 
 export interface GapCommandOptions {
   dir: string;
-  data: string;
+  /** Default: the data the model was trained on (the manifest's `training.data.source`). */
+  data?: string;
   /** A test file, scored whole (instead of the test split of `data`). */
   testData?: string;
   labels?: string;
   testLabels?: string;
   /** Default: as the model was trained (the manifest's `training.data.binarize`). */
-  binarize?: boolean;
+  binarize?: DataSpec['binarize'];
+  /** Image folders: default as the model was trained (the manifest's `training.data.shape`). */
+  size?: DataSpec['size'];
+  channels?: DataSpec['channels'];
   /** Use the first examples only (see `--limit` of train: the test split keeps ⌈limit/4⌉). */
   limit?: number;
   /** Refinement steps per example. */
@@ -143,12 +147,15 @@ export async function gapReport(opts: GapCommandOptions): Promise<{ report: GapR
       `gap needs a model with Gaussian latents: it refines each example's q(z|x) = N(μ, σ²) by reparameterized gradient steps, and ${opts.dir} has ${latentType} latents (latentType '${latentType}'); train one without latentType (or with 'gaussian') to measure its amortization gap`,
     );
   }
-  const { test, what } = loadTestData({
-    data: opts.data,
+  const trained = asTrained(b.manifest.training.data, opts.data); // as the model was trained
+  const { test, what } = await loadTestData({
+    ...trained,
     testData: opts.testData,
     labels: opts.labels,
     testLabels: opts.testLabels,
-    binarize: opts.binarize ?? b.manifest.training.data?.binarize ?? true, // as the model was trained
+    binarize: opts.binarize ?? trained.binarize,
+    size: opts.size ?? trained.size,
+    channels: opts.channels ?? trained.channels,
     limit: opts.limit,
     seed: b.manifest.training.seed, // a user file's test split is the one training held out
   });

@@ -6,7 +6,6 @@ import {
   createBundle,
   Evaluator,
   fit,
-  imageDims,
   initialState,
   type ModelState,
   openSampler,
@@ -30,14 +29,18 @@ import {
 } from './bundle-io.js';
 import { checkLabels, gridLabels } from './conditional.js';
 import { batches } from './data/batches.js';
+import { toBinarization } from './data/binarize.js';
 import type { Dataset } from './data/dataset.js';
-import { type DataSpec, loadData } from './data/source.js';
+import { asTrained, type DataSpec, defaultBinarization, loadData } from './data/source.js';
+import { imageShape, imageShapeOfDims } from './report/image-shape.js';
 import { Progress, type ProgressStream } from './report/progress.js';
 import { type EpochMetrics, writeImageGrid, writeLossCurve, writeReport } from './report/report.js';
 import { acquireRunLock, assertRunUnlocked } from './run-lock.js';
 import { createNodeRuntime, type NodeRuntime, type ProviderChoice } from './session.js';
 
-export interface TrainOptions extends DataSpec {
+export interface TrainOptions extends Omit<DataSpec, 'data'> {
+  /** 'mnist', 'mnist-full', a file or an image folder; default: on resume the checkpoint's, else 'mnist'. */
+  data?: string;
   epochs: number;
   /** Examples per step; default 128. On resume the checkpoint's (a different value is an error). */
   batch?: number;
@@ -57,6 +60,11 @@ export interface TrainOptions extends DataSpec {
   klWarmupEpochs?: number;
   beta?: number;
   fusedSteps?: number;
+  /**
+   * After the last epoch, estimate log p(x) on the test set by IWAE with this many importance samples, recorded in
+   * the last epoch's metrics (test_iwae, iwae_k) and the report; 0 or undefined: none.
+   */
+  evalK?: number;
   /** Where progress and messages go (default stderr). */
   log?: (line: string) => void;
   progressStream?: ProgressStream;
@@ -71,6 +79,8 @@ export interface TrainOptions extends DataSpec {
 
 export interface TrainResult {
   metrics: EpochMetrics[];
+  /** The test set the run scored, in words (e.g. 'mnist-full-test: 10000 examples'). */
+  testSet: string;
   provider: string;
   outDir: string;
   steps: number;
@@ -193,9 +203,32 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   const lr = pick('lr', opts.lr, saved?.lr, DEFAULT_LR);
   if (saved?.lr !== undefined && lr !== saved.lr) log(`learning rate: ${lr} (the checkpoint was trained with ${saved.lr})`);
 
+  // The data as the checkpoint saw it: its source, binarization, and an image folder's size and channels, unless given.
+  const savedData = saved?.data;
+  const source = opts.data ?? savedData?.source ?? 'mnist';
+  const binarize = toBinarization(opts.binarize) ?? savedData?.binarize ?? defaultBinarization(source);
+  const trained: ReturnType<typeof asTrained> = savedData?.source === source ? asTrained(savedData, source) : { data: source };
+  const size = opts.size ?? trained.size;
+  const channels = opts.channels ?? trained.channels;
   // A Bernoulli likelihood, log p(x|z) = x·log p + (1−x)·log(1−p), is unbounded for x ∉ [0, 1]: reject such data.
   const bernoulli = (opts.config?.likelihood?.type ?? REFERENCE_VAE.likelihood.type) === 'bernoulli';
-  const { train: trainSet, test: testSet } = loadData({ ...opts, seed, requireUnitInterval: bernoulli });
+  const { train: trainSet, test: testSet } = await loadData({
+    ...opts,
+    data: source,
+    binarize,
+    size,
+    channels,
+    seed,
+    requireUnitInterval: bernoulli,
+    log,
+  });
+  const colour = imageShapeOfDims(trainSet.dims)?.channels === 3;
+  let config = opts.config;
+  if (colour && config?.likelihood === undefined) {
+    // Colour pixels are intensities, not coin flips: a Gaussian with a learned variance per feature (docs/variational-bound.md).
+    config = { ...config, likelihood: { type: 'gaussian', variance: 'feature' } };
+    log('colour images: Gaussian likelihood with a learned variance per feature (set "likelihood" in --config to choose another)');
+  }
   const arch = opts.config?.arch ?? 'mlp';
   const inputShape = inputShapeFor(arch, trainSet.dims);
   if (opts.config?.inputShape && JSON.stringify(opts.config.inputShape) !== JSON.stringify(inputShape)) {
@@ -203,22 +236,31 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       `model config: inputShape [${opts.config.inputShape}] does not match the data's [${inputShape}] (leave it out: it follows the data)`,
     );
   }
-  const cfg = resolveConfig({ ...opts.config, inputShape });
+  const cfg = resolveConfig({ ...config, inputShape });
   checkLabels(cfg, trainSet, 'training data');
   checkLabels(cfg, testSet, 'test data');
   const dataInfo = {
-    source: opts.data,
+    source,
     ...(opts.testData === undefined ? {} : { testSource: opts.testData }),
     ...(opts.limit === undefined ? {} : { limit: opts.limit }),
-    binarize: opts.binarize ?? true,
+    binarize,
     examples: trainSet.n,
+    shape: trainSet.dims,
   };
-  if (saved?.data) {
-    for (const k of ['source', 'testSource', 'limit', 'binarize', 'examples'] as const) {
-      if (saved.data[k] !== dataInfo[k]) {
-        const flag = { source: '--data', testSource: '--test-data', limit: '--limit', binarize: '--grayscale', examples: '--data' }[k];
+  if (savedData) {
+    for (const k of ['source', 'testSource', 'limit', 'binarize', 'examples', 'shape'] as const) {
+      if (k === 'shape' && savedData.shape === undefined) continue; // checkpoints from before shapes were recorded
+      if (JSON.stringify(savedData[k]) !== JSON.stringify(dataInfo[k])) {
+        const flag = {
+          source: '--data',
+          testSource: '--test-data',
+          limit: '--limit',
+          binarize: '--binarize',
+          examples: '--data',
+          shape: '--size and --channels',
+        }[k];
         throw new TrainingError(
-          `--resume: the checkpoint was trained on other data (${k}: ${JSON.stringify(saved.data[k])}, now ${JSON.stringify(dataInfo[k])}); resume with the same ${flag}`,
+          `--resume: the checkpoint was trained on other data (${k}: ${JSON.stringify(savedData[k])}, now ${JSON.stringify(dataInfo[k])}); resume with the same ${flag}`,
         );
       }
     }
@@ -230,6 +272,10 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   }
   const runtime = await createNodeRuntime({ provider: opts.provider, threads: opts.threads });
   log(`provider: ${runtime.provider} (${runtime.notes.join('; ')})`);
+  log(
+    `data: ${trainSet.n} training examples of ${trainSet.name}, ${testSet.n} test examples of ${testSet.name}, shape [${trainSet.dims}]` +
+      `${trainSet.classes ? `, ${trainSet.classes.length} classes (${trainSet.classes.slice(0, 10).join(', ')}${trainSet.classes.length > 10 ? ', …' : ''})` : ''}; binarization: ${binarize}`,
+  );
 
   let state: ModelState;
   if (resumed) {
@@ -263,6 +309,7 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       batch,
       lr,
       fused,
+      dynamic: binarize === 'dynamic',
     });
   } finally {
     lock.release();
@@ -284,11 +331,16 @@ interface Prepared {
   batch: number;
   lr: number;
   fused: number;
+  /** Draw the training pixels afresh each epoch (dynamic binarization). */
+  dynamic: boolean;
 }
+
+/** The seed of the test bounds' noise, fixed so epochs (and resumed runs) are compared on the same draws. */
+const TEST_NOISE_SEED = 12345;
 
 /** The part of train() that writes the folder, under its lock. */
 async function runLoop(opts: TrainOptions, log: (line: string) => void, p: Prepared): Promise<TrainResult> {
-  const { cfg, state, resumed, graphs, runtime, trainSession, evalSession, trainSet, testSet, seed, batch, lr, fused } = p;
+  const { cfg, state, resumed, graphs, runtime, trainSession, evalSession, trainSet, testSet, seed, batch, lr, fused, dynamic } = p;
   const swept = sweepRunFolder(opts.out, { all: true });
   if (swept.length) log(`removed ${swept.length} temporary file(s) left by killed runs: ${swept.join(', ')}`);
   const metricsPath = join(opts.out, 'metrics.jsonl');
@@ -356,50 +408,72 @@ async function runLoop(opts: TrainOptions, log: (line: string) => void, p: Prepa
   let progress: Progress | undefined;
   let t0 = 0;
   const ev = () => new Evaluator(runtime.ort, evalSession, graphs.manifest, trainer.parameterTensors);
+  /** log p(x) ≈ IWAE with k importance samples on the whole test set, with a progress bar and an ETA. */
+  const testIwae = async (k: number): Promise<number> => {
+    const bar = new Progress(testSet.n, { label: `test IWAE K=${k}`, stream: opts.progressStream, unit: 'examples' });
+    let done = 0;
+    const res = await ev().evaluate(testSet.x, testSet.n, {
+      k,
+      seed: TEST_NOISE_SEED,
+      y: testSet.labels,
+      onProgress: (d) => {
+        bar.tick(d - done);
+        done = d;
+      },
+    });
+    bar.done();
+    return res.iwae;
+  };
   let r: Awaited<ReturnType<typeof fit>>;
   try {
     // core's loop: fused groups, labels, per-epoch means, Ctrl-C at the next step; here: progress, test ELBO, files.
     // dropLast keeps every step's batch the same size, so steps (and fused groups) line up across resumes.
-    r = await fit(trainer, (epoch) => batches(trainSet, batch, { shuffle: true, seed, epoch, dropLast: trainSet.n >= batch }), {
-      epochs: Math.max(0, opts.epochs - state.training.epoch),
-      signal: opts.signal,
-      checkpointEvery: opts.saveEvery,
-      onEpochStart: (epoch) => {
-        t0 = performance.now();
-        progress = new Progress(stepsPerEpoch * batch, { label: `epoch ${epoch}/${opts.epochs}`, stream: opts.progressStream });
+    r = await fit(
+      trainer,
+      (epoch) => batches(trainSet, batch, { shuffle: true, seed, epoch, dropLast: trainSet.n >= batch, dynamicBinarize: dynamic }),
+      {
+        epochs: Math.max(0, opts.epochs - state.training.epoch),
+        signal: opts.signal,
+        checkpointEvery: opts.saveEvery,
+        onEpochStart: (epoch) => {
+          t0 = performance.now();
+          progress = new Progress(stepsPerEpoch * batch, { label: `epoch ${epoch}/${opts.epochs}`, stream: opts.progressStream });
+        },
+        onStep: (m) => {
+          stepLosses.push(m.loss);
+          progress?.tick(m.examples, { loss: m.loss });
+        },
+        onEpoch: async (e) => {
+          progress?.done();
+          const seconds = (performance.now() - t0) / 1000;
+          const testRes = await ev().evaluate(testSet.x, testSet.n, { k: 1, batch: 500, seed: TEST_NOISE_SEED, y: testSet.labels });
+          if (!Number.isFinite(testRes.elbo))
+            throw diverged(e.epoch - 1, `the test ELBO is ${testRes.elbo} though the training loss was finite`);
+          const iwae = e.epoch === opts.epochs && opts.evalK ? await testIwae(opts.evalK) : undefined;
+          const em: EpochMetrics = {
+            epoch: e.epoch,
+            train_elbo: e.elbo,
+            test_elbo: testRes.elbo,
+            train_rec: e.rec,
+            train_kl: e.kl,
+            seconds,
+            samples_per_s: (e.runs * fused * batch) / seconds,
+            ...(iwae === undefined ? {} : { test_iwae: iwae, iwae_k: opts.evalK }),
+          };
+          metrics.push(em);
+          appendFileSync(metricsPath, `${JSON.stringify(em)}\n`);
+          log(
+            `epoch ${em.epoch}: train ELBO ${em.train_elbo.toFixed(2)}, test ELBO ${em.test_elbo.toFixed(2)} nats` +
+              `${iwae === undefined ? '' : `, test log p(x) ≈ ${iwae.toFixed(2)} nats (IWAE, K=${opts.evalK})`}, ${em.samples_per_s?.toFixed(0)} samples/s`,
+          );
+        },
+        onCheckpoint: async (e) => {
+          const dir = writeCheckpoint(opts.out, await snapshotBundle(), opts.keepCheckpoints ?? 3);
+          lastGood = { dir, epoch: e.epoch, step: trainer.step };
+          if (retirePreviousRun(opts.out)) log(`removed the previous run's bundle from ${opts.out}: this run has a checkpoint now`);
+        },
       },
-      onStep: (m) => {
-        stepLosses.push(m.loss);
-        progress?.tick(m.examples, { loss: m.loss });
-      },
-      onEpoch: async (e) => {
-        progress?.done();
-        const seconds = (performance.now() - t0) / 1000;
-        // A fixed seed for the test ELBO's noise, so epochs (and resumed runs) are compared on the same draws.
-        const testRes = await ev().evaluate(testSet.x, testSet.n, { k: 1, batch: 500, seed: 12345, y: testSet.labels });
-        if (!Number.isFinite(testRes.elbo))
-          throw diverged(e.epoch - 1, `the test ELBO is ${testRes.elbo} though the training loss was finite`);
-        const em: EpochMetrics = {
-          epoch: e.epoch,
-          train_elbo: e.elbo,
-          test_elbo: testRes.elbo,
-          train_rec: e.rec,
-          train_kl: e.kl,
-          seconds,
-          samples_per_s: (e.runs * fused * batch) / seconds,
-        };
-        metrics.push(em);
-        appendFileSync(metricsPath, `${JSON.stringify(em)}\n`);
-        log(
-          `epoch ${em.epoch}: train ELBO ${em.train_elbo.toFixed(2)}, test ELBO ${em.test_elbo.toFixed(2)} nats, ${em.samples_per_s?.toFixed(0)} samples/s`,
-        );
-      },
-      onCheckpoint: async (e) => {
-        const dir = writeCheckpoint(opts.out, await snapshotBundle(), opts.keepCheckpoints ?? 3);
-        lastGood = { dir, epoch: e.epoch, step: trainer.step };
-        if (retirePreviousRun(opts.out)) log(`removed the previous run's bundle from ${opts.out}: this run has a checkpoint now`);
-      },
-    });
+    );
   } catch (e) {
     if (e instanceof TrainingDivergedError) {
       progress?.done();
@@ -416,21 +490,31 @@ async function runLoop(opts: TrainOptions, log: (line: string) => void, p: Prepa
   // Pictures and report first, manifest.json (inside writeBundle) last: a folder with a manifest is a finished run.
   await writePictures(opts.out, finalBundle, runtime, testSet, seed);
   writeLossCurve(join(opts.out, 'loss-curve.png'), metrics, stepLosses);
-  writeReport(opts.out, { title: `onnxvae: ${trainSet.name}`, config: cfg, metrics, provider: runtime.provider, notes: runtime.notes });
+  const data = `${trainSet.n} training examples of ${trainSet.name}, ${testSet.n} test examples of ${testSet.name}`;
+  const binarized = state.training.data?.binarize ?? 'threshold';
+  writeReport(opts.out, {
+    title: `onnxvae: ${trainSet.name}`,
+    config: cfg,
+    metrics,
+    provider: runtime.provider,
+    notes: runtime.notes,
+    data: `${data}; binarization: ${binarized}`,
+  });
   writeBundle(opts.out, finalBundle);
-  return { metrics, provider: runtime.provider, outDir: opts.out, steps: trainer.step };
+  return { metrics, provider: runtime.provider, outDir: opts.out, steps: trainer.step, testSet: `${testSet.name}: ${testSet.n} examples` };
 }
 
 async function writePictures(dir: string, b: Bundle, runtime: NodeRuntime, test: Dataset, seed: number): Promise<void> {
   const cfg = b.manifest.config;
-  const hw = imageDims(cfg);
-  if (!hw) return;
+  const shape = imageShape(b.manifest);
+  if (!shape) return;
+  const hw = [shape.height, shape.width];
   const sampler = await openSampler(runtime, b);
   // A conditional model draws one class per column.
   const grid = gridLabels(cfg, cfg.conditional ? 8 * cfg.conditional.classes : 64);
   const count = grid.labels?.length ?? 64;
   const s = await sampler.sample(count, { prng: new Prng(seed + 1), label: grid.labels });
-  writeImageGrid(join(dir, 'samples.png'), s.x, count, hw[0], hw[1], grid.cols ?? 8);
+  writeImageGrid(join(dir, 'samples.png'), s.x, count, hw[0], hw[1], grid.cols ?? 8, 2, shape.channels);
   const n = Math.min(16, test.n);
   const D = cfg.inputShape.reduce((a, c) => a * c, 1);
   const x = test.x.slice(0, n * D);
@@ -438,5 +522,5 @@ async function writePictures(dir: string, b: Bundle, runtime: NodeRuntime, test:
   const both = new Float32Array(2 * n * D);
   both.set(x, 0);
   both.set(r, n * D);
-  writeImageGrid(join(dir, 'reconstructions.png'), both, 2 * n, hw[0], hw[1], 8);
+  writeImageGrid(join(dir, 'reconstructions.png'), both, 2 * n, hw[0], hw[1], 8, 2, shape.channels);
 }

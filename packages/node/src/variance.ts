@@ -97,10 +97,10 @@ export async function gradientVarianceReport(opts: VarianceCommandOptions): Prom
   let train: Dataset;
   let what: string;
   if (opts.testData) {
-    ({ test: train } = loadTestData({ ...spec, limit: undefined, testData: opts.testData }));
+    ({ test: train } = await loadTestData({ ...spec, limit: undefined, testData: opts.testData }));
     what = `${opts.testData} (--test-data)`;
   } else {
-    ({ train } = loadData(spec));
+    ({ train } = await loadData(spec));
     what =
       opts.data === 'mnist'
         ? 'the MNIST training split'

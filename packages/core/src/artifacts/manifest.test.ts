@@ -79,6 +79,22 @@ describe('loadBundle accepts what createBundle writes', () => {
   }
 });
 
+describe('training.data', () => {
+  it("records the binarization by name; an older manifest's true / false reads as 'threshold' / 'none'", async () => {
+    for (const [written, read] of [
+      [true, 'threshold'],
+      [false, 'none'],
+      ['dynamic', 'dynamic'],
+      ['none', 'none'],
+    ] as const) {
+      const b = await loadEdited((m) => {
+        trainingOf(m).data = { source: 'mnist-full', binarize: written, examples: 60000, shape: [28, 28] };
+      });
+      expect(b.manifest.training.data).toEqual({ source: 'mnist-full', binarize: read, examples: 60000, shape: [28, 28] });
+    }
+  });
+});
+
 describe('loadBundle returns the validated config, not the raw JSON', () => {
   it('a conditional config without its prior comes back resolved (prior: standard)', async () => {
     const { manifest, files } = await memBundle(small({ conditional: { classes: 3, prior: 'standard' } }));
@@ -186,7 +202,10 @@ describe('training, metrics, graphs and files are checked', () => {
     );
     await expectRefused((m) => {
       trainingOf(m).data = { source: 'mnist', binarize: 'yes', examples: 1 };
-    }, /training\.data\.binarize must be true or false/);
+    }, /training\.data\.binarize must be "dynamic", "threshold", "none" \(or true \/ false\), got "yes"/);
+    await expectRefused((m) => {
+      trainingOf(m).data = { source: 'mnist', binarize: 'dynamic', examples: 1, shape: [3, 0, 2] };
+    }, /training\.data\.shape\[1\] must be an integer in \[1, 2147483647\]/);
     await expectRefused((m) => {
       trainingOf(m).resumedFrom = 'x';
     }, /training\.resumedFrom is not a known field/);

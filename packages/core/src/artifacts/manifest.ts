@@ -32,8 +32,26 @@ export interface TrainingState {
   prngState: PrngState;
   batchSize?: number;
   lr?: number;
-  /** The data the run trained on, so a resume on other data is refused. */
-  data?: { source: string; testSource?: string; limit?: number; binarize: boolean; examples: number };
+  /** The data the run trained on, so a resume on other data is refused and `eval` scores data prepared alike. */
+  data?: TrainingData;
+}
+
+/**
+ * How pixels became the data a model saw: a fresh Bernoulli draw of each pixel every epoch ('dynamic'), a fixed
+ * threshold at 0.5 ('threshold'), or the values as they are ('none'). Manifests before it wrote true / false, read
+ * as 'threshold' / 'none'.
+ */
+export type Binarization = 'dynamic' | 'threshold' | 'none';
+export const BINARIZATIONS: readonly Binarization[] = ['dynamic', 'threshold', 'none'];
+
+export interface TrainingData {
+  source: string;
+  testSource?: string;
+  limit?: number;
+  binarize: Binarization;
+  examples: number;
+  /** One example's shape as loaded ([28, 28]; [3, 32, 32] for colour images), before a model flattens it. */
+  shape?: number[];
 }
 
 export interface TensorEntry {
@@ -127,9 +145,13 @@ function finite(v: unknown, field: string, bad: Bad): number {
   return v as number;
 }
 
-function bool(v: unknown, field: string, bad: Bad): boolean {
-  if (typeof v !== 'boolean') bad(field, `must be true or false, got ${brief(v)}`);
-  return v as boolean;
+/** training.data.binarize: one of BINARIZATIONS; an older manifest's true / false is 'threshold' / 'none'. */
+function binarization(v: unknown, field: string, bad: Bad): Binarization {
+  if (v === true) return 'threshold';
+  if (v === false) return 'none';
+  if (!BINARIZATIONS.includes(v as Binarization))
+    bad(field, `must be ${BINARIZATIONS.map((b) => `"${b}"`).join(', ')} (or true / false), got ${brief(v)}`);
+  return v as Binarization;
 }
 
 function list(v: unknown, field: string, bad: Bad, max: number, min = 0): unknown[] {
@@ -352,8 +374,9 @@ function training(v: unknown, bad: Bad): TrainingState {
           source: (y, g) => str(y, g, bad, MAX_PATH),
           testSource: (y, g) => str(y, g, bad, MAX_PATH),
           limit: (y, g) => int(y, g, bad, 0, Number.MAX_SAFE_INTEGER),
-          binarize: (y, g) => bool(y, g, bad),
+          binarize: (y, g) => binarization(y, g, bad),
           examples: (y, g) => int(y, g, bad, 0, Number.MAX_SAFE_INTEGER),
+          shape: (y, g) => ints(y, g, bad, MAX_RANK, 1, 1),
         },
         f,
         bad,

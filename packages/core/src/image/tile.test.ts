@@ -48,12 +48,37 @@ describe('tileImages', () => {
     expect(Array.from(g.values).filter((x) => x === 0.5)).toHaveLength(32);
   });
 
+  it('tiles [n, C, h, w] planes into interleaved pixels with channels: every value of a 2-image RGB grid', () => {
+    // Image k, channel c, pixel i holds 100k + 10c + i: each value says where it came from.
+    const n = 2;
+    const images = new Float32Array(n * 3 * 2);
+    for (let k = 0; k < n; k++) for (let c = 0; c < 3; c++) for (let i = 0; i < 2; i++) images[(k * 3 + c) * 2 + i] = 100 * k + 10 * c + i;
+    // Images of 1×2 pixels, 2 columns, pad 1: width = 1 + 2·(2 + 1) = 7, height = 1 + 1·(1 + 1) = 3.
+    const g = tileImages(images, n, 1, 2, 2, { pad: 1, padValue: -1, channels: 3 });
+    expect([g.width, g.height, g.cols, g.rows, g.channels]).toEqual([7, 3, 2, 1, 3]);
+    expect(g.values.length).toBe(7 * 3 * 3);
+    const P = [-1, -1, -1];
+    const px = (k: number, i: number) => [100 * k + i, 100 * k + 10 + i, 100 * k + 20 + i]; // (R, G, B) of pixel i
+    const row = (...pixels: number[][]) => pixels.flat();
+    expect(Array.from(g.values)).toEqual([
+      ...row(P, P, P, P, P, P, P),
+      ...row(P, px(0, 0), px(0, 1), P, px(1, 0), px(1, 1), P),
+      ...row(P, P, P, P, P, P, P),
+    ]);
+    // channels: 1 is the plain grid.
+    const one = tileImages(images, 6, 1, 2, 2, { pad: 1 });
+    expect(one.channels).toBe(1);
+    expect(one.values.length).toBe(one.width * one.height);
+  });
+
   it('rejects bad arguments, naming them', () => {
     expect(() => tileImages(new Float32Array(3), 1, 2, 2, 1)).toThrow(/1 images of 2×2 need 4 values, got 3/);
     expect(() => tileImages(new Float32Array(4), 1, 2, 2, 0)).toThrow(/cols must be an integer ≥ 1, got 0/);
     expect(() => tileImages(new Float32Array(4), 0, 2, 2, 1)).toThrow(/n must be an integer ≥ 1, got 0/);
     expect(() => tileImages(new Float32Array(4), 1, 2, 2, 1, { scale: 1.5 })).toThrow(/scale must be an integer ≥ 1/);
     expect(() => tileImages(new Float32Array(4), 1, 2, 2, 1, { pad: -1 })).toThrow(/pad must be an integer ≥ 0/);
+    expect(() => tileImages(new Float32Array(4), 1, 2, 2, 1, { channels: 0 })).toThrow(/channels must be an integer ≥ 1, got 0/);
+    expect(() => tileImages(new Float32Array(11), 1, 2, 2, 1, { channels: 3 })).toThrow(/1 images of 3×2×2 need 12 values, got 11/);
   });
 });
 

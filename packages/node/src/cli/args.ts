@@ -3,6 +3,8 @@
  * bounds (LIMITS), and the checks that turn a bad value into a usage error (exit 2) naming the option.
  */
 import type { parseArgs } from 'node:util';
+import { BINARIZATIONS, type Binarization } from '../data/binarize.js';
+import type { ImageSize } from '../data/image-folder.js';
 import { PROVIDERS, type ProviderChoice } from '../session.js';
 
 /**
@@ -46,6 +48,10 @@ export const OPTIONS = {
   config: { type: 'string' },
   resume: { type: 'boolean' },
   grayscale: { type: 'boolean' },
+  binarize: { type: 'string' },
+  size: { type: 'string' },
+  channels: { type: 'string' },
+  'eval-k': { type: 'string' },
   limit: { type: 'string' },
   'save-every': { type: 'string' },
   keep: { type: 'string' },
@@ -136,6 +142,47 @@ export function provider(v: string | undefined): ProviderChoice {
   const p = (v ?? 'auto') as ProviderChoice;
   if (!PROVIDERS.includes(p)) throw new UsageError(`unknown provider '${v}' (choose one of ${PROVIDERS.join(', ')})`);
   return p;
+}
+
+/** The --binarize line of a command's help (`def`: its default, in words). */
+export const BINARIZE_HELP = (def: string) =>
+  `  --binarize B          dynamic|threshold|none: a fresh Bernoulli draw of each pixel every epoch (from the seed; the
+                        test set is binarized once, by a draw with seed 0, the same for every run), a threshold at
+                        0.5, or grayscale values as they are  [${def}]
+  --grayscale           the same as --binarize none`;
+
+/**
+ * --binarize (or its alias --grayscale, which is --binarize none); undefined when neither is given, so the data's
+ * default (or the model's own) applies.
+ */
+export function binarization(v: Pick<Values, 'binarize' | 'grayscale'>): Binarization | undefined {
+  if (v.binarize === undefined) return v.grayscale ? 'none' : undefined;
+  if (!BINARIZATIONS.includes(v.binarize as Binarization)) {
+    throw new UsageError(`--binarize must be one of ${BINARIZATIONS.join(', ')}, got '${v.binarize}'`);
+  }
+  if (v.grayscale && v.binarize !== 'none') {
+    throw new UsageError(`--grayscale means --binarize none, but --binarize ${v.binarize} was given too: choose one`);
+  }
+  return v.binarize as Binarization;
+}
+
+/** --size WxH (or N for N×N): an image folder's resize target, each side 1 … 4096 pixels. */
+export function imageSize(v: string | undefined): ImageSize | undefined {
+  if (v === undefined) return undefined;
+  const m = /^(\d+)(?:x(\d+))?$/i.exec(v.trim());
+  const width = m ? Number(m[1]) : Number.NaN;
+  const height = m ? Number(m[2] ?? m[1]) : Number.NaN;
+  if (!(width >= 1 && width <= 4096 && height >= 1 && height <= 4096)) {
+    throw new UsageError(`--size must be WIDTHxHEIGHT (or N for N×N), each 1 … 4096 pixels, e.g. 32x32, got '${v}'`);
+  }
+  return { width, height };
+}
+
+/** --channels 1|3: convert an image folder's images to gray or RGB. */
+export function channelCount(v: string | undefined): 1 | 3 | undefined {
+  if (v === undefined) return undefined;
+  if (v !== '1' && v !== '3') throw new UsageError(`--channels must be 1 (gray) or 3 (RGB), got '${v}'`);
+  return v === '1' ? 1 : 3;
 }
 
 /** The bundle folder, the command's first positional argument. */

@@ -1,6 +1,7 @@
 /** What the bundle commands open: a bundle folder with a runtime for its provider, and a sampler over its graphs. */
-import { imageDims, openSampler } from '@onnxvae/core';
+import { openSampler } from '@onnxvae/core';
 import { readBundleDir } from '../bundle-io.js';
+import { imageShape } from '../report/image-shape.js';
 import { createNodeRuntime, type ProviderChoice } from '../session.js';
 
 /** `note`: where readBundleDir says it reads a checkpoint of an interrupted run (a folder without manifest.json). */
@@ -10,12 +11,12 @@ export async function sessionsFor(dir: string, p: ProviderChoice, note: (line: s
   return { b, rt };
 }
 
-/** The bundle in `dir`, its sampler, and the [height, width] its examples are drawn at. */
+/** The bundle in `dir`, its sampler, and the [height, width] and channels (1 gray, 3 RGB) its examples are drawn at. */
 export async function makeSampler(dir: string, p: ProviderChoice, note: (line: string) => void) {
   const { b, rt } = await sessionsFor(dir, p, note);
   const cfg = b.manifest.config;
   const sampler = await openSampler(rt, b);
-  const hw = imageDims(cfg);
-  if (!hw) throw new Error(`${dir}: examples of shape [${cfg.inputShape}] cannot be drawn as images`);
-  return { b, sampler, hw, cfg };
+  const shape = imageShape(b.manifest);
+  if (!shape) throw new Error(`${dir}: examples of shape [${cfg.inputShape}] cannot be drawn as images`);
+  return { b, sampler, hw: [shape.height, shape.width] as [number, number], channels: shape.channels, cfg };
 }

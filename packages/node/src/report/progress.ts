@@ -20,6 +20,8 @@ export interface ProgressStream {
 export interface ProgressOptions {
   stream?: ProgressStream;
   label?: string;
+  /** What is counted, shown in the rate: 'samples' (default), 'examples', 'steps', … */
+  unit?: string;
   /** Milliseconds clock, injectable for tests (default performance.now). */
   now?: () => number;
 }
@@ -60,6 +62,7 @@ export function formatDuration(seconds: number): string {
 export class Progress {
   private readonly stream: ProgressStream;
   private readonly label: string;
+  private readonly unit: string;
   private readonly now: () => number;
   private readonly start: number;
   private readonly tty: boolean;
@@ -78,6 +81,7 @@ export class Progress {
     if (!Number.isFinite(total) || total <= 0) throw new Error(`Progress total must be a positive number, got ${total}`);
     this.stream = options.stream ?? process.stderr;
     this.label = options.label ?? '';
+    this.unit = options.unit ?? 'samples';
     this.now = options.now ?? (() => performance.now());
     this.tty = this.stream.isTTY === true;
     this.start = this.now();
@@ -135,7 +139,7 @@ export class Progress {
     }
     parts.push(`${(frac * 100).toFixed(0).padStart(3)}%`, `${this.count}/${this.total}`);
     if (this.loss !== undefined) parts.push(`loss ${formatValue(this.loss)}`);
-    parts.push(`${formatRate(rate)} samples/s`);
+    parts.push(`${formatRate(rate)} ${this.unit}/s`);
     if (final) parts.push(`in ${formatDuration(elapsed)}`);
     else parts.push(`ETA ${rate > 0 ? formatDuration((this.total - Math.min(this.count, this.total)) / rate) : '--:--'}`);
     for (const [k, v] of Object.entries(this.extra)) parts.push(`${k} ${formatValue(v)}`);

@@ -8,7 +8,9 @@ import { encodePng } from './png-codec.js';
 export interface GrayImage {
   width: number;
   height: number;
-  /** One byte per pixel, row-major: pass to `encodePng(width, height, 1, pixels)`. */
+  /** 1 (gray) or 3 (RGB). */
+  channels: 1 | 3;
+  /** `channels` bytes per pixel, row-major: pass to `encodePng(width, height, channels, pixels)`. */
   pixels: Uint8Array;
 }
 
@@ -19,23 +21,44 @@ export interface ImageGridOptions {
   scale?: number;
   /** Gray level of the padding, 0–255 (default 128, visible against both black and white digits). */
   padValue?: number;
+  /** 1: gray images [n, h, w]; 3: colour images [n, 3, h, w] (planes R, G, B), drawn as an RGB grid (default 1). */
+  channels?: 1 | 3;
 }
 
 /**
- * Tile `n` images of h×w values in [0, 1] (row-major, one after another) into a gray grid with `cols` columns
- * (fewer if n < cols), left to right then top to bottom (core's tileImages). Values map to round(255·v), clamped to
- * [0, 1]; NaN → 0.
+ * Tile `n` images of h×w values in [0, 1] (row-major, one after another; [n, 3, h, w] with `channels: 3`) into a
+ * gray or RGB grid with `cols` columns (fewer if n < cols), left to right then top to bottom (core's tileImages).
+ * Values map to round(255·v), clamped to [0, 1]; NaN → 0.
  */
 export function imageGrid(images: Float32Array, n: number, h: number, w: number, cols: number, options: ImageGridOptions = {}): GrayImage {
+  const channels = options.channels ?? 1;
+  if (channels !== 1 && channels !== 3) throw new Error(`imageGrid: channels must be 1 (gray) or 3 (RGB), got ${channels}`);
   // The padding's gray level p goes through the tiler as p/255 and comes back as p (unitToByte rounds float32 exactly).
-  const g = tileImages(images, n, h, w, cols, { pad: options.pad, scale: options.scale, padValue: (options.padValue ?? 128) / 255 });
-  return { width: g.width, height: g.height, pixels: Uint8Array.from(g.values, unitToByte) };
+  const g = tileImages(images, n, h, w, cols, {
+    pad: options.pad,
+    scale: options.scale,
+    padValue: (options.padValue ?? 128) / 255,
+    channels,
+  });
+  return { width: g.width, height: g.height, channels, pixels: Uint8Array.from(g.values, unitToByte) };
 }
 
-/** Writes a grid of images (values in [0, 1]) as a PNG; images are [n, h, w] or [n, c=1, h, w]. */
-export function writeImageGrid(path: string, images: Float32Array, n: number, h: number, w: number, cols: number, scale = 2): void {
-  const g = imageGrid(images, n, h, w, cols, { scale });
-  writeFileSync(path, encodePng(g.width, g.height, 1, g.pixels));
+/**
+ * Writes a grid of images (values in [0, 1]) as a PNG: gray for images [n, h, w] or [n, 1, h, w], RGB for
+ * `channels` 3 (images [n, 3, h, w]).
+ */
+export function writeImageGrid(
+  path: string,
+  images: Float32Array,
+  n: number,
+  h: number,
+  w: number,
+  cols: number,
+  scale = 2,
+  channels: 1 | 3 = 1,
+): void {
+  const g = imageGrid(images, n, h, w, cols, { scale, channels });
+  writeFileSync(path, encodePng(g.width, g.height, g.channels, g.pixels));
 }
 
 export interface EpochMetrics {
@@ -46,6 +69,10 @@ export interface EpochMetrics {
   train_kl?: number;
   seconds?: number;
   samples_per_s?: number;
+  /** The last epoch of a run trained with an IWAE estimate (train --eval-k K): mean log p(x) ≈ IWAE on the test set. */
+  test_iwae?: number;
+  /** Its importance samples K. */
+  iwae_k?: number;
 }
 
 export function writeLossCurve(path: string, metrics: EpochMetrics[], stepLosses: number[]): void {
@@ -72,8 +99,23 @@ const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&l
 
 export function writeReport(
   dir: string,
-  info: { title: string; config: unknown; metrics: EpochMetrics[]; provider: string; notes: string[] },
+  info: {
+    title: string;
+    config: unknown;
+    metrics: EpochMetrics[];
+    provider: string;
+    notes: string[];
+    /** The data in words: examples, source, binarization. */
+    data?: string;
+  },
 ): void {
+  const last = info.metrics[info.metrics.length - 1];
+  const result =
+    last === undefined
+      ? ''
+      : `<p>Test ELBO after epoch ${last.epoch}: <b>${last.test_elbo.toFixed(2)} nats</b>` +
+        (last.test_iwae === undefined ? '' : `; test log p(x) ≈ <b>${last.test_iwae.toFixed(2)} nats</b> (IWAE, K = ${last.iwae_k})`) +
+        '</p>';
   const rows = info.metrics
     .map(
       (m) =>
@@ -86,6 +128,7 @@ export function writeReport(
 table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}pre{background:#f6f6f6;padding:1em;overflow:auto}</style></head>
 <body><h1>${esc(info.title)}</h1>
 <p>Provider: <b>${esc(info.provider)}</b>${info.notes.length ? ` (${esc(info.notes.join('; '))})` : ''}</p>
+${info.data === undefined ? '' : `<p>Data: ${esc(info.data)}</p>\n`}${result}
 <h2>Samples from the prior</h2><img src="samples.png" alt="samples">
 <h2>Reconstructions</h2><p>Top rows: test images; bottom rows: their reconstructions.</p><img src="reconstructions.png" alt="reconstructions">
 <h2>Training</h2><img src="loss-curve.png" alt="ELBO per epoch"> <img src="loss-curve-steps.png" alt="loss per step">

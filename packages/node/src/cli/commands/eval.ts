@@ -3,25 +3,29 @@
  */
 import { Evaluator } from '@onnxvae/core';
 import { checkLabels } from '../../conditional.js';
-import { loadTestData } from '../../data/source.js';
+import { asTrained, loadTestData } from '../../data/source.js';
 import { Progress } from '../../report/progress.js';
-import { bundleDir, LIMITS, num, PROVIDER_HELP, provider } from '../args.js';
-import type { Command, CommandContext } from '../context.js';
+import { BINARIZE_HELP, binarization, bundleDir, channelCount, imageSize, LIMITS, num, PROVIDER_HELP, provider } from '../args.js';
+import { type Command, type CommandContext, defaultErr } from '../context.js';
 import { sessionsFor } from '../open-bundle.js';
 
 async function run({ cmd, v, pos, out, err, note }: CommandContext): Promise<number> {
   const dir = bundleDir(pos, cmd);
   const { b, rt } = await sessionsFor(dir, provider(v.provider), note);
   const k = num(v.k, 'k', 1000, { int: true, min: 1, max: LIMITS.k });
-  // --test-data FILE is scored whole; otherwise the test split of --data that training held out.
-  const { test, what } = loadTestData({
-    data: v.data ?? 'mnist',
+  // --test-data FILE is scored whole; otherwise the test set of --data (the model's own by default).
+  const trained = asTrained(b.manifest.training.data, v.data); // binarized, sized and converted as the model was trained
+  const { test, what } = await loadTestData({
+    ...trained,
     testData: v['test-data'],
     labels: v.labels,
     testLabels: v['test-labels'],
-    binarize: v.grayscale ? false : (b.manifest.training.data?.binarize ?? true), // as the model was trained
+    binarize: binarization(v) ?? trained.binarize,
+    size: imageSize(v.size) ?? trained.size,
+    channels: channelCount(v.channels) ?? trained.channels,
     limit: v.limit === undefined ? undefined : num(v.limit, 'limit', 0, { int: true, min: 2 }),
     seed: b.manifest.training.seed, // a user file's test split is the one training held out
+    log: note,
   });
   err(`eval: scoring ${what}\n`);
   const d = b.manifest.config.inputShape.reduce((a, c) => a * c, 1);
@@ -29,7 +33,12 @@ async function run({ cmd, v, pos, out, err, note }: CommandContext): Promise<num
     throw new Error(`data examples have ${test.dims.reduce((a, c) => a * c, 1)} values, the model takes ${d}`);
   checkLabels(b.manifest.config, test, 'test data');
   const ev = new Evaluator(rt.ort, await rt.createSession(b.files['eval.onnx'], 'eval.onnx'), b.manifest, b.state.params);
-  const bar = new Progress(test.n, { label: `eval K=${k}`, stream: { write: (s: string) => err(s) } });
+  // Examples scored, their rate and the ETA: a redrawn line on a terminal, a line every 2 s or 10% elsewhere.
+  const bar = new Progress(test.n, {
+    label: `eval K=${k}`,
+    unit: 'examples',
+    stream: { write: (s: string) => err(s), isTTY: err === defaultErr && process.stderr.isTTY, columns: process.stderr.columns },
+  });
   let done = 0;
   const r = await ev.evaluate(test.x, test.n, {
     k,
@@ -48,15 +57,19 @@ async function run({ cmd, v, pos, out, err, note }: CommandContext): Promise<num
 
 export const evalCommand: Command = {
   summary: 'score a bundle on a test set: ELBO and log p(x) ≈ IWAE with K samples (nats)',
-  usage: 'onnxvae eval DIR [--test-data FILE | --data mnist|FILE] [--k 1000] [--json]',
+  usage: 'onnxvae eval DIR [--test-data FILE | --data mnist|mnist-full|FILE|DIR] [--k 1000] [--json]',
   help: `Scores the bundle in DIR: the mean ELBO and log p(x) ≈ IWAE with K importance samples, in nats per example. It
-says on stderr which examples it scores.
+says on stderr which examples it scores, and shows their progress with an ETA.
 
   --test-data FILE      score every example of FILE (IDX or .npy)
-  --data mnist|FILE     without --test-data: score the test split training held out from it (MNIST's 2,000 test
-                        digits, or the 20% of FILE drawn with the training seed)  [mnist]
+  --data mnist|mnist-full|FILE|DIR
+                        without --test-data: score the test set of this data: mnist-full's official 10,000 test
+                        digits, mnist's 2,000 held out, or the 20% of FILE or DIR drawn with the training seed
+                        [the data the model was trained on]
   --labels FILE         labels of --data, --test-labels FILE those of --test-data (conditional models)
-  --grayscale           do not binarize  [as the model was trained]
+${BINARIZE_HELP('as the model was trained; under dynamic, the test set is binarized once, by a draw with seed 0')}
+  --size WxH, --channels 1|3
+                        image folders: resize and convert the images  [as the model was trained]
   --limit N             the first ⌈N/4⌉ test examples, as train --limit N scored
   --k K                 importance samples per example, 1 … ${LIMITS.k}  [1000]
   --seed S              [0]

@@ -2,18 +2,20 @@
  * `onnxvae gap DIR`: the amortization-gap report of a bundle.
  */
 import { formatGap, gapReport, gapSummary } from '../../gap.js';
-import { bundleDir, LIMITS, num, PROVIDER_HELP, provider } from '../args.js';
+import { BINARIZE_HELP, binarization, bundleDir, channelCount, imageSize, LIMITS, num, PROVIDER_HELP, provider } from '../args.js';
 import { type Command, type CommandContext, defaultErr } from '../context.js';
 
 async function run({ cmd, v, pos, out, err }: CommandContext): Promise<number> {
   const dir = bundleDir(pos, cmd);
   const { report, data } = await gapReport({
     dir,
-    data: v.data ?? 'mnist',
+    data: v.data, // undefined: the data the model was trained on
     testData: v['test-data'],
     labels: v.labels,
     testLabels: v['test-labels'],
-    binarize: v.grayscale ? false : undefined, // undefined: as the model was trained
+    binarize: binarization(v), // undefined: as the model was trained
+    size: imageSize(v.size),
+    channels: channelCount(v.channels),
     limit: v.limit === undefined ? undefined : num(v.limit, 'limit', 0, { int: true, min: 2 }),
     steps: num(v.steps, 'steps', 300, { int: true, min: 1, max: LIMITS.steps }),
     lr: num(v.lr, 'lr', 1e-2, { above: 0 }),
@@ -34,14 +36,18 @@ async function run({ cmd, v, pos, out, err }: CommandContext): Promise<number> {
 
 export const gapCommand: Command = {
   summary: 'amortization gap: log p(x), the ELBO with the encoder, the ELBO after refining each q_i',
-  usage: 'onnxvae gap DIR [--test-data FILE | --data mnist|FILE] [--steps 300] [--json]',
+  usage: 'onnxvae gap DIR [--test-data FILE | --data mnist|mnist-full|FILE|DIR] [--steps 300] [--json]',
   help: `The amortization-gap report of the bundle in DIR: log p(x) (IWAE), the ELBO with the encoder's q, and the ELBO
 after refining each example's q_i = N(μ_i, σ_i²) for --steps Adam steps. Needs a model with Gaussian latents.
 
   --test-data FILE      use every example of FILE
-  --data mnist|FILE     without --test-data: the test split training held out from it  [mnist]
+  --data mnist|mnist-full|FILE|DIR
+                        without --test-data: the test set of this data (mnist-full: the official 10,000 digits;
+                        a file or folder: the split training held out)  [the data the model was trained on]
   --labels FILE         labels of --data, --test-labels FILE those of --test-data (conditional models)
-  --grayscale           do not binarize  [as the model was trained]
+${BINARIZE_HELP('as the model was trained')}
+  --size WxH, --channels 1|3
+                        image folders: resize and convert the images  [as the model was trained]
   --limit N             the first ⌈N/4⌉ test examples, as train --limit N scored
   --steps N             refinement steps per example, 1 … ${LIMITS.steps}  [300]
   --lr LR               the refinement's Adam learning rate, > 0  [1e-2]

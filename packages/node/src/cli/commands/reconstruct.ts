@@ -3,22 +3,26 @@
  * path between two test images): one run, as both encode test images first.
  */
 import { join } from 'node:path';
-import { loadData } from '../../data/source.js';
+import { asTrained, loadData } from '../../data/source.js';
 import { writeImageGrid } from '../../report/report.js';
-import { bundleDir, LIMITS, num, PROVIDER_HELP, provider } from '../args.js';
+import { BINARIZE_HELP, binarization, bundleDir, channelCount, imageSize, LIMITS, num, PROVIDER_HELP, provider } from '../args.js';
 import type { Command, CommandContext } from '../context.js';
 import { makeSampler } from '../open-bundle.js';
 
 async function run({ cmd, v, pos, out, note }: CommandContext): Promise<number> {
   const dir = bundleDir(pos, cmd);
-  const { b, sampler, hw, cfg } = await makeSampler(dir, provider(v.provider), note);
-  const { test } = loadData({
-    data: v.data ?? 'mnist',
+  const { b, sampler, hw, channels, cfg } = await makeSampler(dir, provider(v.provider), note);
+  const trained = asTrained(b.manifest.training.data, v.data); // binarized, sized and converted as the model was trained
+  const { test } = await loadData({
+    ...trained,
     testData: v['test-data'],
     labels: v.labels,
     testLabels: v['test-labels'],
-    binarize: v.grayscale ? false : (b.manifest.training.data?.binarize ?? true), // as the model was trained
+    binarize: binarization(v) ?? trained.binarize,
+    size: imageSize(v.size) ?? trained.size,
+    channels: channelCount(v.channels) ?? trained.channels,
     seed: b.manifest.training.seed,
+    log: note,
   });
   const d = cfg.inputShape.reduce((a, c) => a * c, 1);
   if (test.dims.reduce((a, c) => a * c, 1) !== d)
@@ -32,7 +36,7 @@ async function run({ cmd, v, pos, out, note }: CommandContext): Promise<number> 
     both.set(r, n * d);
     // Never the training run's reconstructions.png: that one shows the digits the run itself picked.
     const file = v.out ?? join(dir, `reconstructions-n${n}.png`);
-    writeImageGrid(file, both, 2 * n, hw[0], hw[1], Math.min(8, n));
+    writeImageGrid(file, both, 2 * n, hw[0], hw[1], Math.min(8, n), 2, channels);
     out(`wrote ${file}\n`);
   } else {
     const steps = num(v.steps, 'steps', 10, { int: true, min: 2, max: LIMITS['interpolate-steps'] });
@@ -42,7 +46,7 @@ async function run({ cmd, v, pos, out, note }: CommandContext): Promise<number> 
     const L = sampler.latent; // the decoder's input width (G·K for categorical latents)
     const r = await sampler.interpolate(mu.slice(0, L), mu.slice(L, 2 * L), steps, v.slerp ? 'slerp' : 'linear', ys?.[0]);
     const file = v.out ?? join(dir, 'interpolation.png');
-    writeImageGrid(file, r.x, steps, hw[0], hw[1], steps);
+    writeImageGrid(file, r.x, steps, hw[0], hw[1], steps, 2, channels);
     out(`wrote ${file}\n`);
   }
   return 0;
@@ -50,13 +54,16 @@ async function run({ cmd, v, pos, out, note }: CommandContext): Promise<number> 
 
 export const reconstructCommand: Command = {
   summary: 'test images over their reconstructions, as a PNG',
-  usage: 'onnxvae reconstruct DIR [--test-data FILE | --data mnist|FILE] [--n 16] [--out FILE]',
+  usage: 'onnxvae reconstruct DIR [--test-data FILE | --data mnist|mnist-full|FILE|DIR] [--n 16] [--out FILE]',
   help: `Encodes the first --n test images and decodes them; writes the images over their reconstructions.
 
   --test-data FILE      take the images from FILE
-  --data mnist|FILE     without --test-data: the test split training held out from it  [mnist]
+  --data mnist|mnist-full|FILE|DIR
+                        without --test-data: the test set of this data  [the data the model was trained on]
   --labels FILE         labels (conditional models), --test-labels FILE those of --test-data
-  --grayscale           do not binarize  [as the model was trained]
+${BINARIZE_HELP('as the model was trained')}
+  --size WxH, --channels 1|3
+                        image folders: resize and convert the images  [as the model was trained]
   --n N                 images, 1 … ${LIMITS.n}  [16]
   --out FILE            [DIR/reconstructions-n<N>.png; the run's own reconstructions.png is kept]
 ${PROVIDER_HELP()}`,
@@ -65,13 +72,14 @@ ${PROVIDER_HELP()}`,
 
 export const interpolateCommand: Command = {
   summary: 'decode the path between the first two test images, as a PNG',
-  usage: 'onnxvae interpolate DIR [--test-data FILE | --data mnist|FILE] [--steps 10] [--slerp] [--out FILE]',
+  usage: 'onnxvae interpolate DIR [--test-data FILE | --data mnist|mnist-full|FILE|DIR] [--steps 10] [--slerp] [--out FILE]',
   help: `Encodes the first two test images and decodes --steps points on the path between their latent means.
 
   --test-data FILE      take the two images from FILE
-  --data mnist|FILE     without --test-data: the test split training held out from it  [mnist]
+  --data mnist|mnist-full|FILE|DIR
+                        without --test-data: the test set of this data  [the data the model was trained on]
   --labels FILE         labels (conditional models), --test-labels FILE those of --test-data
-  --grayscale           do not binarize  [as the model was trained]
+${BINARIZE_HELP('as the model was trained')}
   --steps N             images on the path, 2 … ${LIMITS['interpolate-steps']}  [10]
   --slerp               spherical instead of linear interpolation
   --out FILE            [DIR/interpolation.png]

@@ -11,7 +11,7 @@ import { makeSampler } from '../open-bundle.js';
 
 async function run({ cmd, v, pos, out, note }: CommandContext): Promise<number> {
   const dir = bundleDir(pos, cmd);
-  const { sampler, hw, cfg } = await makeSampler(dir, provider(v.provider), note);
+  const { sampler, hw, channels, cfg } = await makeSampler(dir, provider(v.provider), note);
   const n = num(v.n, 'n', 64, { int: true, min: 1, max: LIMITS.n });
   // Conditional models: --label C draws that class ("draw 7s"); without it, one class per column.
   const grid = gridLabels(cfg, n, v.label === undefined ? undefined : num(v.label, 'label', 0, { int: true, min: 0 }));
@@ -20,7 +20,7 @@ async function run({ cmd, v, pos, out, note }: CommandContext): Promise<number> 
   const s = await sampler.sample(n, { temperature, prng: new Prng(seed), label: grid.labels });
   // Named by what drew them, so DIR/samples.png (written by training, shown in report.html) is never replaced.
   const file = v.out ?? join(dir, `samples-seed${seed}-t${temperature}${v.label === undefined ? '' : `-label${v.label}`}.png`);
-  writeImageGrid(file, s.x, n, hw[0], hw[1], Math.min(grid.cols ?? 8, n));
+  writeImageGrid(file, s.x, n, hw[0], hw[1], Math.min(grid.cols ?? 8, n), 2, channels);
   out(`wrote ${file}\n`);
   return 0;
 }

