@@ -9,8 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { createBundle, encodeCheckpoint, initialState, loadBundle } from '../packages/core/src/artifacts/bundle.js';
 import { REFERENCE_VAE } from '../packages/core/src/models/config.js';
 import { Evaluator } from '../packages/core/src/runtime/evaluator.js';
-import { Sampler } from '../packages/core/src/runtime/sampler.js';
 import type { OrtModule } from '../packages/core/src/runtime/runtime.js';
+import { Sampler } from '../packages/core/src/runtime/sampler.js';
 import { Trainer } from '../packages/core/src/runtime/trainer.js';
 import { synthBinary } from '../packages/core/src/testing/synthetic.js';
 

@@ -12,7 +12,7 @@ import type { OptimizerConfig } from '../../optim/optimizer.js';
 import { Prng } from '../../random/prng.js';
 import { Evaluator } from '../../runtime/evaluator.js';
 import { openSampler } from '../../runtime/open-sampler.js';
-import { toOrtTensor } from '../../runtime/session.js';
+import { toOrtTensor } from '../../runtime/tensors.js';
 import { Trainer } from '../../runtime/trainer.js';
 import { runGraph } from '../../testing/run-graph.js';
 import { synthBinary } from '../../testing/synthetic.js';
