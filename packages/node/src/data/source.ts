@@ -6,7 +6,7 @@
  * const { train, test } = await loadData({ data: 'mnist-full', binarize: 'dynamic' }); // 60,000 / the official 10,000
  */
 import type { TrainingData } from '@onnxvae/core/internal';
-import { type Binarization, fixedBernoulliBinarize, TEST_BINARIZATION_SEED, toBinarization } from './binarize.js';
+import { type Binarization, fixedBernoulliBinarize, TEST_BINARIZATION_SEED, thresholdBinarize, toBinarization } from './binarize.js';
 import { type Dataset, exampleSize, loadDataFile, loadMnist, MNIST_TEST_SIZE } from './dataset.js';
 import { DataFileError } from './errors.js';
 import { type ImageSize, isImageFolder, loadImageFolder } from './image-folder.js';
@@ -105,7 +105,7 @@ async function loadUserData(spec: DataSpec, mode: Binarization): Promise<Dataset
       );
     }
     const ds = await loadImageFolder(spec.data, { size: spec.size, channels: spec.channels, log: spec.log });
-    if (mode === 'threshold') for (let i = 0; i < ds.x.length; i++) ds.x[i] = ds.x[i] >= 0.5 ? 1 : 0;
+    if (mode === 'threshold') thresholdBinarize(ds.x);
     return ds;
   }
   if (spec.size !== undefined || spec.channels !== undefined) {
@@ -205,7 +205,7 @@ export async function loadTestData(spec: DataSpec): Promise<{ test: Dataset; wha
   if (spec.testData) {
     const full = loadTestFile({ ...spec, testData: spec.testData }, mode);
     const test = spec.limit === undefined ? full : limitTest(full, spec.limit);
-    return { test, what: `all ${full.n} examples of ${spec.testData} (--test-data), ${BINARIZED[mode]}${limited(full.n, test.n)}` };
+    return { test, what: `all ${full.n} examples of ${spec.testData} (--test-data)${limited(full.n, test.n)}; ${BINARIZED[mode]}` };
   }
   let test: Dataset;
   let full: number;
@@ -228,5 +228,5 @@ export async function loadTestData(spec: DataSpec): Promise<{ test: Dataset; wha
       : spec.data === 'mnist'
         ? `the MNIST test split: ${MNIST_TEST_SIZE} digits held out from training`
         : `the test split of ${spec.data} that training held out: ${full} examples (${TEST_FRACTION * 100}%, drawn with the training seed ${spec.seed ?? 0}); to score a whole file, pass it as --test-data FILE`;
-  return { test, what: `${what}, ${BINARIZED[mode]}${limited(full, test.n)}` };
+  return { test, what: `${what}${limited(full, test.n)}; ${BINARIZED[mode]}` };
 }

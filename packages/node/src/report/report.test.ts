@@ -36,6 +36,20 @@ describe('imageGrid', () => {
     expect(Array.from(g.pixels)).toEqual([0, 0, 255, 255, 0, 0, 255, 255, 0, 0, 128, 128, 0, 0, 128, 128]);
   });
 
+  it('channels 3: [n, 3, h, w] planes become RGB pixels, padding gray, and an RGB PNG', () => {
+    // One 1×2 image: red plane [1, 0], green [0, 1], blue [0, 0.5] → pixel 0 red, pixel 1 green + half blue.
+    const g = imageGrid(new Float32Array([1, 0, 0, 1, 0, 0.5]), 1, 1, 2, 1, { pad: 1, channels: 3 });
+    expect([g.width, g.height, g.channels]).toEqual([4, 3, 3]);
+    const P = [128, 128, 128];
+    expect(Array.from(g.pixels)).toEqual([...P, ...P, ...P, ...P, ...P, 255, 0, 0, 0, 255, 128, ...P, ...P, ...P, ...P, ...P]);
+    const d = decodePng(encodePng(g.width, g.height, g.channels, g.pixels));
+    expect(d.colorType).toBe(2); // RGB
+    expect(Array.from(d.pixels)).toEqual(Array.from(g.pixels));
+    expect(() => imageGrid(new Float32Array(8), 1, 2, 2, 1, { channels: 2 as 3 })).toThrow(
+      /channels must be 1 \(gray\) or 3 \(RGB\), got 2/,
+    );
+  });
+
   it('rejects bad arguments', () => {
     expect(() => imageGrid(new Float32Array(3), 1, 2, 2, 1)).toThrow(/need 4 values, got 3/);
     expect(() => imageGrid(new Float32Array(4), 1, 2, 2, 0)).toThrow(/cols must be an integer ≥ 1/);
