@@ -4,6 +4,7 @@
 #   bash bench/gpu.sh pack                  here, before a device run: build, bundle bench/gpu.mjs with @onnxvae/core
 #                                           and @onnxvae/node into bench/dist/gpu.mjs, download the Vulkan loader's
 #                                           .deb files into bench/dist/debs, and print the carry list with its sizes
+#   bash bench/gpu.sh bundle [FILE]         only the bundle (after npm run build), to FILE or bench/dist/gpu.mjs
 #   bash bench/gpu.sh [--swiftshader] [gpu.mjs options]
 #                                           runs the bench: bench/gpu.mjs where packages/*/dist are built, else the
 #                                           bundle; --swiftshader sets up Chromium's software Vulkan driver (for tests)
@@ -24,13 +25,23 @@ CARRY=(
 # The loaders the device machine's README lists for Vulkan and EGL on NVIDIA (libvulkan.so.1, libGLdispatch.so.0, …).
 DEBS=(libvulkan1 libglvnd0 libegl1 libglx0 libgl1 libopengl0 libgles2)
 
+# bundle [FILE]: bench/gpu.mjs and the built @onnxvae/core and @onnxvae/node in one file (default bench/dist/gpu.mjs).
+# onnxruntime-node stays outside: it loads its native binding from ../bin/napi-v6/… relative to itself.
+bundle() {
+  npx esbuild bench/gpu.mjs --bundle --platform=node --format=esm --target=node20 --external:onnxruntime-node \
+    --log-level=warning --outfile="${1:-bench/dist/gpu.mjs}" \
+    --banner:js="import { createRequire as __onnxvaeCreateRequire } from 'node:module'; globalThis.require ??= __onnxvaeCreateRequire(import.meta.url);"
+}
+
+if [ "${1:-}" = bundle ]; then
+  bundle "${2:-}"
+  exit 0
+fi
+
 if [ "${1:-}" = pack ]; then
   npm run build >/dev/null
   mkdir -p bench/dist/debs
-  # onnxruntime-node stays outside the bundle: it loads its native binding from ../bin/napi-v6/… relative to itself.
-  npx esbuild bench/gpu.mjs --bundle --platform=node --format=esm --target=node20 --external:onnxruntime-node \
-    --log-level=warning --outfile=bench/dist/gpu.mjs \
-    --banner:js="import { createRequire as __onnxvaeCreateRequire } from 'node:module'; globalThis.require ??= __onnxvaeCreateRequire(import.meta.url);"
+  bundle
   if ! (cd bench/dist/debs && apt-get download "${DEBS[@]}" >/dev/null 2>&1); then
     echo "bench/gpu.sh: could not download ${DEBS[*]} (run apt-get update first); a machine without libvulkan.so.1 will have no WebGPU" >&2
   fi

@@ -74,7 +74,8 @@ const CUDA_INSTALL =
   'on a machine with an NVIDIA GPU and internet access: `ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` ' +
   "(reruns onnxruntime-node's install script, which downloads the CUDA provider; on a fresh clone `ONNXRUNTIME_NODE_INSTALL=cuda12 npm install`)";
 
-function diagnoseCuda(f: CudaFacts, error: string | undefined): ProviderDiagnosis {
+/** CUDA's line from the facts and createNodeRuntime's error (undefined: it started). */
+export function diagnoseCuda(f: CudaFacts, error: string | undefined): ProviderDiagnosis {
   const smi = f.nvidiaSmi;
   const gpu = smi.gpus[0];
   const facts = [
@@ -118,7 +119,8 @@ function diagnoseCuda(f: CudaFacts, error: string | undefined): ProviderDiagnosi
   return { provider: 'cuda', available: false, reason: reasons.join('; '), fixes, facts, error };
 }
 
-function diagnoseWebgpu(
+/** WebGPU's line from the Vulkan facts and createNodeRuntime's error (undefined: it started; then the adapter is identified). */
+export function diagnoseWebgpu(
   v: VulkanFacts,
   f: CudaFacts,
   error: string | undefined,
