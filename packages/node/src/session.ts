@@ -2,11 +2,12 @@
  * onnxruntime-node sessions on CPU, CUDA or WebGPU. `auto` tries CUDA, then a hardware WebGPU adapter, then CPU,
  * and says which one runs and why the others were skipped.
  */
-import { existsSync, readdirSync } from 'node:fs';
-import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
 import type { Runtime, SessionFactory, SessionOptions } from '@onnxvae/core';
 import * as ort from 'onnxruntime-node';
+import { cudaProviderLibrary, hardwareVulkan, PROBE_MODEL_BASE64 } from './probe.js';
+
+// The machine's facts (CUDA libraries, Vulkan drivers) live in probe.ts; these stay importable from here.
+export { cudaProviderLibrary, hardwareVulkan, ortBinaryDir } from './probe.js';
 
 export type Provider = 'cpu' | 'cuda' | 'webgpu';
 export type ProviderChoice = Provider | 'auto';
@@ -30,28 +31,11 @@ export class ProviderError extends Error {
 }
 
 /** The smallest valid ONNX model (Identity on a float [1]), used to probe a provider. */
-const PROBE_MODEL = Uint8Array.from(
-  Buffer.from(
-    'CAgSB29ubnh2YWU6RQoaCgF4EgF5GghJZGVudGl0eSIISWRlbnRpdHkSBXByb2JlWg8KAXgSCgoICAESBAoCCAFiDwoBeRIKCggIARIECgIIAUIECgAQEg==',
-    'base64',
-  ),
-);
+const PROBE_MODEL = Uint8Array.from(Buffer.from(PROBE_MODEL_BASE64, 'base64'));
 
 export const CUDA_HELP =
   'the CUDA execution provider is not installed: onnxruntime-node skips its CUDA download here (.npmrc sets onnxruntime-node-install=skip). ' +
   'On a machine with an NVIDIA GPU and internet access run `ONNXRUNTIME_NODE_INSTALL=cuda12 npm ci` (CUDA 12 and cuDNN 9 must be installed), or use --provider cpu';
-
-/** Where onnxruntime-node keeps its native libraries (the CUDA provider is downloaded there at install time). */
-export function ortBinaryDir(): string {
-  const entry = createRequire(import.meta.url).resolve('onnxruntime-node');
-  return join(dirname(entry), '..', 'bin', 'napi-v6', process.platform, process.arch);
-}
-
-/** The CUDA provider library if onnxruntime-node's install put it there, else undefined. */
-export function cudaProviderLibrary(): string | undefined {
-  const lib = join(ortBinaryDir(), process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so');
-  return existsSync(lib) ? lib : undefined;
-}
 
 /**
  * ORT's own log threshold (its C++ logger prints to stderr, e.g. an expected CUDA probe failure). It takes effect
@@ -119,16 +103,6 @@ async function probe(provider: Provider, opts: NodeSessionOptions): Promise<stri
   } catch (e) {
     return explain(provider, e);
   }
-}
-
-/** Vulkan drivers other than software ones (SwiftShader, lavapipe), i.e. a GPU that auto may pick for WebGPU. */
-export function hardwareVulkan(): boolean {
-  const dirs = ['/usr/share/vulkan/icd.d', '/etc/vulkan/icd.d'];
-  for (const d of dirs) {
-    if (!existsSync(d)) continue;
-    for (const f of readdirSync(d)) if (/\.json$/.test(f) && !/swiftshader|lvp|lavapipe/i.test(f)) return true;
-  }
-  return false;
 }
 
 /** Picks and checks a provider; errors say what to install or which flag to change. */

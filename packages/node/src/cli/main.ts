@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { setOrtLogLevel } from '../session.js';
 import { TrainingInterruptedError } from '../train.js';
 import { joinDashValues, OPTIONS, UsageError, type Values } from './args.js';
+import { doctorCommand } from './commands/doctor.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
 import { gapCommand } from './commands/gap.js';
@@ -29,6 +30,7 @@ const COMMANDS: Record<string, Command> = {
   variance: varianceCommand,
   export: exportCommand,
   info: infoCommand,
+  doctor: doctorCommand,
 };
 
 const OVERVIEW = `usage: onnxvae <command> [options]
