@@ -8,34 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBundleDir } from './bundle-io.js';
-import { main } from './cli.js';
+import { cli } from './testing/cli-run.js';
 import { writeImage, writeShapeFolder } from './testing/image-fixtures.js';
 import { decodePng } from './testing/png-decode.js';
 
 let root = '';
 /** A small model so each run takes a second or two. */
 let small = '';
-
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(
-    argv,
-    (s) => {
-      stdout += s;
-    },
-    (s) => {
-      stderr += s;
-    },
-  );
-  return { code, stdout, stderr };
-}
 
 const readMetrics = (dir: string): Record<string, number>[] =>
   readFileSync(join(dir, 'metrics.jsonl'), 'utf8')

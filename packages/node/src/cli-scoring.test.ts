@@ -7,9 +7,9 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from './cli.js';
 import { loadMnist } from './data/dataset.js';
 import { writeNpy } from './data/npy.js';
+import { cli } from './testing/cli-run.js';
 
 let root = '';
 /** A 784-16-2-16-784 model trained for one epoch (2 steps) on 128 MNIST digits: about a second. */
@@ -20,21 +20,6 @@ let categorical = '';
 let digits = '';
 const N_FILE = 40;
 const RUN = ['--data', 'mnist', '--limit', '128', '--batch', '64', '--epochs', '1', '--provider', 'cpu'];
-
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(
-    argv,
-    (s) => {
-      stdout += s;
-    },
-    (s) => {
-      stderr += s;
-    },
-  );
-  return { code, stdout, stderr };
-}
 
 function config(name: string, cfg: object): string {
   const f = join(root, name);

@@ -12,10 +12,10 @@ import { inflateSync } from 'node:zlib';
 import { decodeSafetensors } from '@onnxvae/core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listCheckpoints, readBundleDir } from './bundle-io.js';
-import { main } from './cli.js';
 import { writeIdx } from './data/idx.js';
 import { writeNpy } from './data/npy.js';
 import { cudaProviderLibrary, hardwareVulkan } from './session.js';
+import { type CliRun, cli } from './testing/cli-run.js';
 
 const CLI_JS = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/cli.js');
 
@@ -26,28 +26,7 @@ let small = '';
 let base = '';
 const SMALL_RUN = ['--data', 'mnist', '--limit', '256', '--batch', '64', '--provider', 'cpu'];
 
-interface Run {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-async function cli(...argv: string[]): Promise<Run> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(
-    argv,
-    (s) => {
-      stdout += s;
-    },
-    (s) => {
-      stderr += s;
-    },
-  );
-  return { code, stdout, stderr };
-}
-
-function spawnCli(argv: string[], env: NodeJS.ProcessEnv = process.env): Run {
+function spawnCli(argv: string[], env: NodeJS.ProcessEnv = process.env): CliRun {
   if (!existsSync(CLI_JS)) throw new Error(`${CLI_JS} is missing: build first (npm run build)`);
   const r = spawnSync(process.execPath, [CLI_JS, ...argv], { encoding: 'utf8', env, timeout: 120_000 });
   return { code: r.status ?? -1, stdout: r.stdout, stderr: r.stderr };

@@ -7,28 +7,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readBundleDir } from './bundle-io.js';
-import { main } from './cli.js';
+import { cli } from './testing/cli-run.js';
 
 let root = '';
 let iwaeDir = '';
 let condDir = '';
 /** 256 MNIST digits, 64 test digits, a 784-64-4-64-784 model: each run takes about a second. */
 const SMALL_RUN = ['--data', 'mnist', '--limit', '256', '--batch', '64', '--epochs', '2', '--provider', 'cpu'];
-
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(
-    argv,
-    (s) => {
-      stdout += s;
-    },
-    (s) => {
-      stderr += s;
-    },
-  );
-  return { code, stdout, stderr };
-}
 
 function config(name: string, cfg: object): string {
   const f = join(root, name);

@@ -6,27 +6,12 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from './cli.js';
+import { cli } from './testing/cli-run.js';
 
 let root = '';
 let small = '';
 /** 256 MNIST digits at batch 64: 4 steps an epoch, a checkpoint after each epoch (step-4, step-8). */
 const RUN = ['--data', 'mnist', '--limit', '256', '--batch', '64', '--provider', 'cpu'];
-
-async function cli(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(
-    argv,
-    (s) => {
-      stdout += s;
-    },
-    (s) => {
-      stderr += s;
-    },
-  );
-  return { code, stdout, stderr };
-}
 
 beforeAll(() => {
   root = mkdtempSync(join(tmpdir(), 'onnxvae-resume-fallback-'));

@@ -11,8 +11,8 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listCheckpoints, PREVIOUS_CHECKPOINTS, readBundleDir } from './bundle-io.js';
-import { main } from './cli.js';
 import { LOCK_FILE } from './run-lock.js';
+import { cli } from './testing/cli-run.js';
 import { shellLine, TrainingInterruptedError, type TrainOptions, train } from './train.js';
 
 const CLI_JS = resolve(dirname(fileURLToPath(import.meta.url)), '../dist/cli.js');
@@ -27,21 +27,6 @@ beforeAll(() => {
 afterAll(() => {
   if (root) rmSync(root, { recursive: true, force: true });
 });
-
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(
-    argv,
-    (s) => {
-      stdout += s;
-    },
-    (s) => {
-      stderr += s;
-    },
-  );
-  return { code, stdout, stderr };
-}
 
 /** 256 digits, batch 64: 4 steps an epoch, about a second each epoch on a busy 2-core machine. */
 const runOpts = (out: string, epochs: number, more: Partial<TrainOptions> = {}): TrainOptions => ({

@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inflateSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { main } from './cli.js';
 import { barChartPng } from './report/png.js';
+import { cli } from './testing/cli-run.js';
 import { formatVarianceTable, shortParamName } from './variance.js';
 
 let root = '';
@@ -18,21 +18,6 @@ beforeAll(() => {
 afterAll(() => {
   rmSync(root, { recursive: true, force: true });
 });
-
-async function cli(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(
-    argv,
-    (s) => {
-      stdout += s;
-    },
-    (s) => {
-      stderr += s;
-    },
-  );
-  return { code, stdout, stderr };
-}
 
 /** RGB pixels of a PNG this package wrote (8-bit RGB, no interlace): inflate and undo the five scanline filters. */
 function rgbPixels(png: Uint8Array): { width: number; height: number; pixels: Uint8Array } {
