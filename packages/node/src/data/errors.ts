@@ -2,9 +2,13 @@
  * The data readers' error classes, in the module at the bottom of data/: read-bytes.ts, the header probes and the
  * format codecs all throw them, and a class that extends another must not wait on a module still being evaluated.
  */
+import { FormatError } from '@onnxvae/core';
 
-/** A data file that cannot be read (missing, corrupt gzip, not IDX or .npy); the message names the file. */
-export class DataFileError extends Error {
+/**
+ * A data file that cannot be read (missing, corrupt gzip, not IDX or .npy); the message names the file. A kind of
+ * core's FormatError (a file that is not what it claims), so `instanceof OnnxvaeError` covers the readers too.
+ */
+export class DataFileError extends FormatError {
   override name = 'DataFileError';
 }
 
