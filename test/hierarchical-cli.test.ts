@@ -1,33 +1,19 @@
 /**
  * A two-stochastic-layer model through the CLI end to end, on a little of the small MNIST set: train (IWAE, k = 3)
- * → eval --k → sample → reconstruct, in process through `main`.
+ * → eval --k → sample → reconstruct → variance, in process through `main`; `gap` refuses it in words (its posterior
+ * is not one free Gaussian).
  */
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { main } from '../packages/node/src/cli.js';
+import { cli } from '../packages/node/src/testing/cli-run.js';
 
 const root = mkdtempSync(join(tmpdir(), 'onnxvae-hier-cli-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-async function cli(...argv: string[]) {
-  let stdout = '';
-  let stderr = '';
-  const code = await main(
-    argv,
-    (s) => {
-      stdout += s;
-    },
-    (s) => {
-      stderr += s;
-    },
-  );
-  return { code, stdout, stderr };
-}
-
 describe('hierarchical latents through the CLI', () => {
-  it('train → eval --k → sample → reconstruct', async () => {
+  it('train → eval --k → sample → reconstruct → variance; gap says why not', async () => {
     const config = join(root, 'hier.json');
     // A small two-layer model (784-64-8 and 8-8-4) so the test takes seconds.
     writeFileSync(
@@ -67,5 +53,25 @@ describe('hierarchical latents through the CLI', () => {
     expect(existsSync(join(dir, 'samples-seed0-t0.8.png'))).toBe(true);
     const rc = await cli('reconstruct', dir, ...data);
     expect(rc.code, rc.stderr).toBe(0);
+
+    // Gradient variance: reparameterization and the score function, whose reward carries the Monte Carlo KL here
+    // (its unbiasedness is tested in core's gradient-variance.test.ts).
+    // The report compares ELBO gradients, so an IWAE bundle is refused; a KL-form config of the same shape is scored.
+    const iw = await cli('variance', dir, ...data, '--batch', '8', '--draws', '3');
+    expect(iw.code).toBe(1);
+    expect(iw.stderr).toContain("gradient variance: use the 'kl' or 'entropy' objective");
+    const klConfig = join(root, 'hier-kl.json');
+    writeFileSync(klConfig, JSON.stringify({ hidden: [64], latent: 8, activation: 'tanh', hierarchical: { latent: 4, hidden: [8] } }));
+    const out = join(root, 'variance');
+    const v = await cli('variance', '--config', klConfig, ...data, '--batch', '8', '--draws', '3', '--out', out);
+    expect(v.code, v.stderr).toBe(0);
+    const vj = JSON.parse(readFileSync(join(out, 'gradient-variance.json'), 'utf8'));
+    expect(vj.estimators.map((x: { name: string }) => x.name)).toContain('reparam');
+    expect(vj.estimators.map((x: { name: string }) => x.name)).toContain('score');
+
+    const gap = await cli('gap', dir, ...data, '--steps', '2', '--k', '4');
+    expect(gap.code).toBe(1);
+    expect(gap.stderr).toMatch(/gap needs a model with one layer of Gaussian latents: .* has two stochastic layers/);
+    expect(gap.stderr).toContain("family 'hierarchical'");
   });
 });

@@ -50,6 +50,7 @@ export { type ElboTerms, elboTerms } from './models/bound.js';
 // Models: the config, the latent families, and the bundle's graphs.
 export {
   type ConditionalConfig,
+  type HierarchicalConfig,
   inputSize,
   type Likelihood,
   type Objective,

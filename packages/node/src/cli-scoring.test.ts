@@ -87,7 +87,7 @@ describe('gap on a model without Gaussian latents', () => {
   it('says it needs Gaussian latents (not "offset is out of bounds"), exit 1', async () => {
     const r = await cli('gap', categorical, '--limit', '64', '--steps', '2', '--k', '4', '--provider', 'cpu');
     expect(r.code).toBe(1);
-    expect(r.stderr).toMatch(/gap needs a model with Gaussian latents: .* has categorical latents \(latentType 'categorical'\)/);
+    expect(r.stderr).toMatch(/gap needs a model with one layer of Gaussian latents: .* has categorical latents \(family 'categorical'\)/);
     expect(r.stderr).not.toMatch(/out of bounds/);
     expect(r.stdout).toBe('');
   });

@@ -141,10 +141,14 @@ export async function gapReport(opts: GapCommandOptions): Promise<{ report: GapR
   const cfg = b.manifest.config;
   // The refiner optimizes each example's Gaussian q_i = N(μ_i, σ_i²) by reparameterization; a Bernoulli or
   // categorical q has neither μ, log σ² nor a reparameterized sample, and its encoder's outputs have another size.
-  if (!latentFamily(cfg).freePosterior) {
-    const latentType = cfg.latentType ?? 'gaussian';
+  const family = latentFamily(cfg);
+  if (!family.freePosterior) {
+    const what =
+      family.name === 'hierarchical'
+        ? 'two stochastic layers (q(z₁|x) q(z₂|z₁)), whose per-example posterior is not one free Gaussian'
+        : `${family.name} latents`;
     throw new Error(
-      `gap needs a model with Gaussian latents: it refines each example's q(z|x) = N(μ, σ²) by reparameterized gradient steps, and ${opts.dir} has ${latentType} latents (latentType '${latentType}'); train one without latentType (or with 'gaussian') to measure its amortization gap`,
+      `gap needs a model with one layer of Gaussian latents: it refines each example's q(z|x) = N(μ, σ²) by reparameterized gradient steps, and ${opts.dir} has ${what} (family '${family.name}'); train a model without latentType or hierarchical (or with latentType 'gaussian') to measure its amortization gap`,
     );
   }
   const trained = asTrained(b.manifest.training.data, opts.data); // as the model was trained

@@ -21,20 +21,54 @@ const f64 = (shape: number[], vals: number[]) => tensorData('float64', shape, va
 const close = (a: number, b: number, tol = TOL) => expect(Math.abs(a - b)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b)));
 
 describe('distributions against closed forms', () => {
-  it('Bernoulli log-likelihood equals Σ x log σ(l) + (1−x) log(1−σ(l)), stable for large logits', async () => {
-    const x = [1, 0, 1, 0, 0.3, 1];
-    const l = [2.5, -1.2, -40, 40, 0.7, 0];
+  it.each([
+    ['Softplus (differentiable graphs)', false],
+    ['relu − log σ(|l|) (forwardOnly: eval.onnx)', true],
+  ])('Bernoulli log-likelihood equals Σ x log σ(l) + (1−x) log(1−σ(l)), stable for large logits: %s', async (_, forwardOnly) => {
+    const x = [1, 0, 1, 0, 0.3, 1, 1, 0, 1];
+    const l = [2.5, -1.2, -40, 40, 0.7, 0, 200, -200, -1e-9];
     const g = new Graph('b');
-    const xv = g.input('x', 'float64', [2, 3]);
-    const lv = g.input('l', 'float64', [2, 3]);
-    g.output(bernoulliLogProb(g, xv, lv), 'lp');
-    const { lp } = await runGraph(ort, g, { x: f64([2, 3], x), l: f64([2, 3], l) });
+    const xv = g.input('x', 'float64', [3, 3]);
+    const lv = g.input('l', 'float64', [3, 3]);
+    g.output(bernoulliLogProb(g, xv, lv, { forwardOnly }), 'lp');
+    const { lp } = await runGraph(ort, g, { x: f64([3, 3], x), l: f64([3, 3], l) });
     // log σ(l) = −log1p(e^−l) computed stably in float64 JS.
     const logSig = (v: number) => (v > 0 ? -Math.log1p(Math.exp(-v)) : v - Math.log1p(Math.exp(v)));
-    for (let r = 0; r < 2; r++) {
+    for (let r = 0; r < 3; r++) {
       let want = 0;
       for (let c = 0; c < 3; c++) want += x[r * 3 + c] * logSig(l[r * 3 + c]) + (1 - x[r * 3 + c]) * logSig(-l[r * 3 + c]);
       close(lp[r], want);
+    }
+  });
+
+  it('the forwardOnly Bernoulli form agrees with Softplus in float32 to 6e-8 nats per pixel, over logits ±100', async () => {
+    // 784 pixels per row, as eval.onnx sums them. The bound on the error: one ulp of 1 (6e-8) per pixel from σ(|l|)'s
+    // rounding, plus float32 summation of 784 terms, at most 784·6e-8 of the terms' absolute sum (both forms sum).
+    const n = 4;
+    const d = 784;
+    const rng = new Prng(3);
+    const l = Float32Array.from({ length: n * d }, () => (rng.uniform() - 0.5) * 200);
+    const x = Float32Array.from({ length: n * d }, () => (rng.uniform() < 0.5 ? 1 : 0));
+    const rows = async (forwardOnly: boolean) => {
+      const g = new Graph('b');
+      g.output(bernoulliLogProb(g, g.input('x', 'float32', [n, d]), g.input('l', 'float32', [n, d]), { forwardOnly }), 'lp');
+      return (await runGraph(ort, g, { x: tensorData('float32', [n, d], x), l: tensorData('float32', [n, d], l) })).lp;
+    };
+    const [slow, fast] = [await rows(false), await rows(true)];
+    for (let r = 0; r < n; r++) {
+      let want = 0;
+      let mass = 0;
+      for (let c = 0; c < d; c++) {
+        const v = l[r * d + c];
+        const sp = Math.max(v, 0) + Math.log1p(Math.exp(-Math.abs(v)));
+        want += x[r * d + c] * v - sp;
+        mass += Math.abs(x[r * d + c] * v) + sp;
+      }
+      const tol = d * 6e-8 * (1 + mass);
+      expect(Math.abs(fast[r] - want)).toBeLessThanOrEqual(tol);
+      expect(Math.abs(fast[r] - slow[r])).toBeLessThanOrEqual(2 * tol);
+      // The bound is worst-case; the error itself is smaller still.
+      expect(Math.abs(fast[r] - want) / (1 + mass)).toBeLessThan(1e-5);
     }
   });
 

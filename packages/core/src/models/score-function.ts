@@ -6,7 +6,8 @@
  *   ∇θ E_q[f] = E_q[∇θ f(z)]                          (the decoder's gradient needs no reparameterization)
  * estimated with M samples as (1/M) Σ_j ∇φ log q(z_j|x) · (r_j − b_j) + ∇θ log p(x|z_j). The reward r is the part of
  * the integrand whose expectation has no closed form: r = log p(x|z) in the KL form (the analytic KL is
- * differentiated exactly) and r = log p(x|z) + β·log p(z) in the entropy form (analytic H(q)). A baseline b that does
+ * differentiated exactly) and r = log p(x|z) + β·log p(z) in the entropy form (analytic H(q)); a family without the
+ * closed form (two stochastic layers) has r = log p(x|z) + β·(log p(z) − log q(z|x)) in either form. A baseline b that does
  * not depend on z_j leaves the estimate unbiased, since E_q[∇ log q] = 0, and lowers its variance:
  *   - moving average: b = the running mean of past batches' rewards, b ← α·b + (1 − α)·mean r, carried between steps
  *     as a state tensor like the optimizer's (BASELINE_STATE), read with Adam-style bias correction b/(1 − αⁿ);
@@ -98,8 +99,18 @@ export function scoreObjective(
   const terms = elboTerms(g, p, cfg, family, x, eps, cond, { form, reparameterized: false });
   return g.scope('score', () => {
     const beta = opts.beta ?? g.scalar(1, terms.logpx.dtype);
-    // The reward: the integrand's non-analytic part, held constant.
-    const reward = g.stopGradient(form === 'entropy' ? g.Add(terms.logpx, g.Mul(terms.logpz, beta)) : terms.logpx);
+    // The reward: the integrand's non-analytic part, held constant. Where the family has no closed-form KL (KL form)
+    // or entropy (entropy form), e.g. two stochastic layers, the bound's KL is itself a Monte Carlo estimate
+    // mean(log q − log p) at z, and its score term ∇log q·(log p − log q) belongs in the reward too.
+    const analytic = form === 'entropy' ? family.entropy !== undefined : terms.klPerDim !== undefined;
+    const logRatio = analytic ? undefined : g.Sub(terms.logpz, terms.logqz);
+    const reward = g.stopGradient(
+      logRatio
+        ? g.Add(terms.logpx, g.Mul(logRatio, beta))
+        : form === 'entropy'
+          ? g.Add(terms.logpx, g.Mul(terms.logpz, beta))
+          : terms.logpx,
+    );
     const b = baselineValue(g, opts.baseline ?? baselineOf(cfg), reward, opts.movingAverage);
     const advantage = b ? g.stopGradient(g.Sub(reward, b)) : reward;
     const s = g.Neg(g.ReduceMean(g.Mul(terms.logqz, advantage)));

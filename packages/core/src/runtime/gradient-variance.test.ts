@@ -65,6 +65,9 @@ describe('gradient variance', () => {
     ['the entropy form (Gaussian)', { objective: 'entropy' }],
     ['Bernoulli latents', { latentType: 'bernoulli', latent: 3 }],
     ['categorical latents', { latentType: 'categorical', latent: 2, categories: 3 }],
+    // No analytic KL: the reward must carry log p(z₁, z₂) − log q(z₁, z₂|x) too, or the score rows are biased.
+    ['two stochastic layers (Monte Carlo KL)', { hierarchical: { latent: 2, hidden: [3] as number[] } }],
+    ['two stochastic layers, entropy form', { hierarchical: { latent: 2, hidden: [3] as number[] }, objective: 'entropy' }],
   ] as const)('is unbiased with and without baselines for %s', async (_, over) => {
     // The reference is reparameterization where it exists, else the baseline-free score function; 300 draws × M = 10.
     const cfg = small({ samples: 10, ...over });

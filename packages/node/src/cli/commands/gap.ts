@@ -38,7 +38,7 @@ export const gapCommand: Command = {
   summary: 'amortization gap: log p(x), the ELBO with the encoder, the ELBO after refining each q_i',
   usage: 'onnxvae gap DIR [--test-data FILE | --data mnist|mnist-full|FILE|DIR] [--steps 300] [--json]',
   help: `The amortization-gap report of the bundle in DIR: log p(x) (IWAE), the ELBO with the encoder's q, and the ELBO
-after refining each example's q_i = N(μ_i, σ_i²) for --steps Adam steps. Needs a model with Gaussian latents.
+after refining each example's q_i = N(μ_i, σ_i²) for --steps Adam steps. Needs a model with one layer of Gaussian latents (not categorical, Bernoulli or hierarchical).
 
   --test-data FILE      use every example of FILE
   --data mnist|mnist-full|FILE|DIR
