@@ -33,7 +33,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createBundle, initialState, REFERENCE_VAE, Trainer } from '../packages/core/dist/index.js';
-import { updatedName } from '../packages/core/dist/internal.js';
+import { TRAIN_METRICS } from '../packages/core/dist/internal.js';
 import { diagnose } from '../packages/node/dist/cli/commands/doctor.js';
 import { createNodeRuntime, setOrtLogLevel } from '../packages/node/dist/session.js';
 
@@ -178,7 +178,8 @@ const median = (xs) => {
 
 const bundle = await createBundle(REFERENCE_VAE, initialState(REFERENCE_VAE, SEED));
 const trainStepOnnx = bundle.files['train_step.onnx'];
-const stateOutputs = [...bundle.manifest.params, ...bundle.manifest.optimizerState].map((e) => updatedName(e.name));
+// Every train_step output but the metrics: the parameters and optimizer state (the flat layout's vectors).
+const stateOutputs = bundle.manifest.graphs.train_step.outputs.map((o) => o.name).filter((n) => !TRAIN_METRICS.includes(n));
 const dataFor = new Map(BATCHES.map((b) => [b, makeBatches(b, SEED + b)]));
 
 /** WARMUP + STEPS optimizer steps from the seed's initial state: per-step wall times, losses, final metrics, parameters. */

@@ -244,10 +244,10 @@ describe('eval progress', () => {
     const dir = join(root, 'full');
     const r = await cli('eval', dir, '--k', '3', '--limit', '1600', '--provider', 'cpu');
     expect(r.code, r.stderr).toBe(0);
-    // 400 test digits in batches of 100: a line per 10% at least, each with the rate and the time left.
+    // 400 test digits in ≥ 20 runs: a line per 10% at least, each with the rate and the time left.
     const lines = r.stderr.split('\n').filter((l) => l.startsWith('eval K=3'));
     expect(lines.length).toBeGreaterThanOrEqual(3);
-    expect(lines[0]).toMatch(/^eval K=3 +25% 100\/400 [\d.k]+ examples\/s ETA \d+:\d\d$/);
+    expect(lines[0]).toMatch(/^eval K=3 +\d+% \d+\/400 [\d.k]+ examples\/s ETA \d+:\d\d$/);
     expect(lines.at(-1)).toMatch(/^eval K=3 100% 400\/400 [\d.k]+ examples\/s in \d+:\d\d$/);
   });
 });

@@ -28,7 +28,7 @@ import {
   type TensorData,
   Trainer,
 } from '@onnxvae/core';
-import { updatedName } from '@onnxvae/core/internal';
+import { TRAIN_METRICS } from '@onnxvae/core/internal';
 import { fetchBundle, fetchManifest, fetchVerified, ModelLoadError, type ProgressCallback } from './load.js';
 import { RunQueue, serialized } from './schedule.js';
 import type { WebRuntime } from './session.js';
@@ -144,7 +144,9 @@ export class FineTuner {
   /** Opens the bundle's train_step.onnx through the runtime's session factory, its runs on the runtime's queue. */
   static async create(runtime: WebRuntime, bundle: LoadedBundle, lr: number): Promise<FineTuner> {
     // The updated parameters and optimizer state are fed back next step: on WebGPU they stay on the GPU.
-    const outputsOnDevice = [...bundle.manifest.params, ...bundle.manifest.optimizerState].map((e) => updatedName(e.name));
+    // Every output but the metrics: the parameters and optimizer state (per tensor, or the flat layout's vectors).
+    const metrics = new Set<string>(TRAIN_METRICS);
+    const outputsOnDevice = bundle.manifest.graphs.train_step.outputs.map((o) => o.name).filter((n) => !metrics.has(n));
     let session: Awaited<ReturnType<WebRuntime['createSession']>>;
     try {
       session = await queuedSessions(runtime).createSession(bundle.files['train_step.onnx'], 'train_step.onnx', { outputsOnDevice });

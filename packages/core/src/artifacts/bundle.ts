@@ -40,6 +40,12 @@ export interface Bundle {
 
 export interface BundleOptions {
   fusedSteps?: number;
+  /**
+   * train_step's parameter layout (models/graphs.ts TrainStepOptions.layout): 'flat' (default) takes all parameters
+   * and each optimizer state kind as one vector each; 'named' one input per tensor. The checkpoint and the manifest
+   * list the tensors by name either way, and the Trainer runs both.
+   */
+  trainLayout?: 'flat' | 'named';
   /** Static sample count for the eval graph (required for conv models); default: free. */
   evalSamples?: number;
 }
@@ -72,7 +78,7 @@ export async function createBundle(config: VaeConfig, st: ModelState, opts: Bund
   const fusedSteps = opts.fusedSteps ?? 1;
   const evalSamples = opts.evalSamples ?? (cfg.arch === 'conv' ? 16 : 'samples');
   const specs = parameterSpecs(cfg);
-  const train = buildTrainStep(cfg, { fusedSteps });
+  const train = buildTrainStep(cfg, { fusedSteps, layout: opts.trainLayout ?? 'flat' });
   const evalG = buildEval(cfg, evalSamples);
   const enc = buildEncoder(cfg, st.params);
   const dec = buildDecoder(cfg, st.params);

@@ -91,6 +91,41 @@ function stepBody(g: Graph, cfg: VaeConfig, estimator: GradientEstimator, inputs
 export interface TrainStepOptions {
   /** Run this many optimizer steps per session.run with an ONNX Loop (x gets a leading [K] axis). Default 1. */
   fusedSteps?: number;
+  /**
+   * 'named' (default): one input and one output per parameter and per optimizer state tensor. 'flat': all parameters
+   * in one vector `params` [P] (the order and offsets of `flatLayout`), each optimizer state kind in one more
+   * (`adam_m`, `adam_v`, or `momentum`), sliced into the parameters' shapes inside the graph; the gradients are
+   * concatenated back and the optimizer runs as a handful of kernels over the one long vector (the multi-tensor
+   * idea of PyTorch's fused Adam). Estimator states (the score function's baseline) stay named.
+   */
+  layout?: 'named' | 'flat';
+}
+
+/** Where each parameter lives in the flat vector of a 'flat' train step: [offset, offset + size), row-major. */
+export interface FlatEntry {
+  name: string;
+  shape: number[];
+  offset: number;
+  size: number;
+}
+
+/** The parameters' places in the flat vector (the order of parameterSpecs), and its length P. */
+export function flatLayout(specs: readonly { name: string; shape: readonly number[] }[]): { entries: FlatEntry[]; size: number } {
+  let offset = 0;
+  const entries = specs.map((s) => {
+    const size = s.shape.reduce((a, b) => a * b, 1);
+    const e = { name: s.name, shape: [...s.shape], offset, size };
+    offset += size;
+    return e;
+  });
+  return { entries, size: offset };
+}
+
+/** The flat train step's vector inputs: the parameters, then one per optimizer state kind ('adam_m', 'adam_v' …). */
+export const FLAT_PARAMS = 'params';
+export function flatStateNames(cfg: VaeConfig): string[] {
+  // stateNames gives `<param>.<kind>`; the flat step has one vector per kind.
+  return stateNames(cfg.optimizer, '').map((n) => n.slice(1));
 }
 
 /**
@@ -100,6 +135,7 @@ export interface TrainStepOptions {
  * first step's number.
  */
 export function buildTrainStep(cfg: VaeConfig, opts: TrainStepOptions = {}): Graph {
+  if (opts.layout === 'flat') return buildFlatTrainStep(cfg, opts.fusedSteps ?? 1);
   const k = opts.fusedSteps ?? 1;
   const family = latentFamily(cfg);
   const estimator = gradientEstimator(cfg, family);
@@ -146,6 +182,92 @@ export function buildTrainStep(cfg: VaeConfig, opts: TrainStepOptions = {}): Gra
   for (const [i, m] of TRAIN_METRICS.entries()) g.output(out.metrics[i], m);
   for (const [i, s] of specs.entries()) g.output(out.params[i], updatedName(s.name));
   for (const [i, s] of stateSpecs.entries()) g.output(out.states[i], updatedName(s.name));
+  return g;
+}
+
+/** One step of the flat layout: slice the parameters out of the vector, differentiate, update the vectors. */
+function flatStepBody(
+  g: Graph,
+  cfg: VaeConfig,
+  estimator: GradientEstimator,
+  io: Omit<StepInputs, 'params' | 'states'> & { flat: Value; flatStates: Value[]; extra: Record<string, Value> },
+  layout: FlatEntry[],
+): StepValues {
+  const params: Record<string, Value> = {};
+  g.scope('flat', () => {
+    for (const e of layout) params[e.name] = g.Reshape(g.Slice(io.flat, [e.offset], [e.offset + e.size], [0]), e.shape);
+  });
+  const p = ParamBinder.given(params, cfg.dtype);
+  const o = estimator.objective(g, p, { ...io, params, states: io.extra });
+  const values = layout.map((e) => params[e.name]);
+  const grads = gradients(g, o.loss, values);
+  const grad = g.scope('flat', () =>
+    g.Concat(
+      grads.map((gr) => g.Reshape(gr, [-1])),
+      0,
+    ),
+  );
+  const { updated } = applyOptimizer(g, cfg.optimizer, [{ name: 'all', value: io.flat, grad, state: io.flatStates }], io.lr, io.step);
+  const metrics = [o.loss, g.ReduceMean(o.terms.rec), g.ReduceMean(o.terms.kl), g.ReduceMean(o.terms.elbo)];
+  return { metrics, params: [updated[0].value], states: [...updated[0].state, ...o.nextStates(g)] };
+}
+
+/** train_step with layout 'flat' (see TrainStepOptions.layout): same inputs and outputs otherwise. */
+function buildFlatTrainStep(cfg: VaeConfig, k: number): Graph {
+  const family = latentFamily(cfg);
+  const estimator = gradientEstimator(cfg, family);
+  const { entries, size } = flatLayout(parameterSpecs(cfg));
+  const g = new Graph('train_step');
+  const dt = cfg.dtype;
+  const lead = k > 1 ? [k] : [];
+  const x = g.input('x', dt, [...lead, BATCH, inputSize(cfg)]);
+  const eps = g.input('eps', dt, [...lead, cfg.samples, BATCH, family.noise.width]);
+  const cond = familyInputs(g, cfg, family, lead);
+  const step = g.input('step', dt, []);
+  const lr = g.input('lr', dt, []);
+  const beta = g.input('beta', dt, []);
+  const flat = g.input(FLAT_PARAMS, dt, [size]);
+  const kinds = flatStateNames(cfg);
+  const flatStates = kinds.map((n) => g.input(n, dt, [size]));
+  const extraSpecs = estimator.stateSpecs;
+  const extra: Record<string, Value> = {};
+  for (const s of extraSpecs) extra[s.name] = g.input(s.name, dt, s.shape);
+  let out: StepValues;
+  if (k === 1) out = flatStepBody(g, cfg, estimator, { x, eps, cond, step, lr, beta, flat, flatStates, extra }, entries);
+  else {
+    const carried = [step, flat, ...flatStates, ...extraSpecs.map((s) => extra[s.name])];
+    const res = g.Loop(k, carried, (body, iter, c) => {
+      const [t, f, ...rest] = c;
+      const ex: Record<string, Value> = {};
+      extraSpecs.forEach((s, i) => {
+        ex[s.name] = rest[kinds.length + i];
+      });
+      const ci = Object.fromEntries(Object.entries(cond).map(([name, v]) => [name, body.Gather(v, iter, 0)]));
+      const r = flatStepBody(
+        body,
+        cfg,
+        estimator,
+        {
+          x: body.Gather(x, iter, 0),
+          eps: body.Gather(eps, iter, 0),
+          cond: ci,
+          step: t,
+          lr,
+          beta,
+          flat: f,
+          flatStates: rest.slice(0, kinds.length),
+          extra: ex,
+        },
+        entries,
+      );
+      return { carried: [body.Add(t, 1), ...r.params, ...r.states], scans: r.metrics };
+    });
+    const nc = carried.length;
+    out = { params: res.slice(1, 2), states: res.slice(2, nc), metrics: res.slice(nc) };
+  }
+  for (const [i, m] of TRAIN_METRICS.entries()) g.output(out.metrics[i], m);
+  g.output(out.params[0], updatedName(FLAT_PARAMS));
+  for (const [i, n] of [...kinds, ...extraSpecs.map((s) => s.name)].entries()) g.output(out.states[i], updatedName(n));
   return g;
 }
 

@@ -78,7 +78,9 @@ export class Evaluator {
     const k = opts.k ?? 1;
     if (!Number.isInteger(k) || k < 1) throw new FeedError(`evaluate: k must be a positive integer, got ${k}`);
     const fixed = typeof this.manifest.evalSamples === 'number' ? this.manifest.evalSamples : undefined;
+    // At least ~20 runs over the examples when K is small, so progress (and its ETA) moves.
     const auto = evalChunking(k);
+    auto.batch = Math.min(auto.batch, Math.max(1, Math.ceil(n / 20)));
     const chunk = fixed ?? Math.max(1, Math.min(k, opts.chunk ?? auto.chunk));
     const batch = Math.max(1, opts.batch ?? (opts.chunk === undefined && fixed === undefined ? auto.batch : 100));
     const prng = new Prng(opts.seed ?? 0);

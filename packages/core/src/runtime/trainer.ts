@@ -5,13 +5,13 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import type { Manifest, ModelState } from '../artifacts/bundle.js';
 import { FeedError, OnnxvaeError } from '../errors.js';
-import type { TensorData } from '../ir/tensor.js';
+import { type TensorData, tensorData } from '../ir/tensor.js';
 import { oneHot } from '../models/conditional.js';
 import { fillLatentNoise, latentWidth } from '../models/discrete.js';
-import { TRAIN_METRICS, updatedName } from '../models/graphs.js';
+import { FLAT_PARAMS, type FlatEntry, flatLayout, flatStateNames, TRAIN_METRICS, updatedName } from '../models/graphs.js';
 import { Prng } from '../random/prng.js';
 import type { OrtModule } from './runtime.js';
-import { floatTensor, meanOf, namedFeeds, scalarTensor, toTensorData } from './tensors.js';
+import { type FloatArray, floatTensor, meanOf, namedFeeds, scalarTensor, toTensorData } from './tensors.js';
 
 export interface StepMetrics {
   loss: number;
@@ -39,8 +39,11 @@ export class TrainingDivergedError extends OnnxvaeError {
 }
 
 export class Trainer {
+  /** The feeds that carry the parameters and optimizer state, by input name (per tensor, or the flat vectors). */
   private params: Record<string, Tensor> = {};
   private optState: Record<string, Tensor> = {};
+  /** The flat layout's entries, when train_step takes the parameters as one vector. */
+  private readonly flat?: FlatEntry[];
   private readonly prng: Prng;
   step: number;
   private readonly dtype: 'float32' | 'float64';
@@ -53,23 +56,34 @@ export class Trainer {
     private readonly opts: TrainerOptions,
   ) {
     this.dtype = manifest.config.dtype;
-    this.params = namedFeeds(
-      ort,
-      this.dtype,
-      manifest.params.map((e) => e.name),
-      state.params,
-      'parameter',
-    );
-    this.optState = namedFeeds(
-      ort,
-      this.dtype,
-      manifest.optimizerState.map((e) => e.name),
-      state.optState,
-      'optimizer state',
-    );
+    const names = new Set(session.inputNames);
+    if (names.has(FLAT_PARAMS)) {
+      // The flat layout (models/graphs.ts): one vector of all parameters, one per optimizer state kind.
+      this.flat = flatLayout(manifest.params).entries;
+      const kinds = flatStateNames(manifest.config);
+      const perParam = new Set(manifest.params.flatMap((e) => kinds.map((k) => `${e.name}.${k}`)));
+      this.params = { [FLAT_PARAMS]: this.pack(state.params, '', 'parameter') };
+      for (const k of kinds) this.optState[k] = this.pack(state.optState, `.${k}`, 'optimizer state');
+      const rest = manifest.optimizerState.map((e) => e.name).filter((n) => !perParam.has(n));
+      Object.assign(this.optState, namedFeeds(ort, this.dtype, rest, state.optState, 'optimizer state'));
+    } else {
+      this.params = namedFeeds(
+        ort,
+        this.dtype,
+        manifest.params.map((e) => e.name),
+        state.params,
+        'parameter',
+      );
+      this.optState = namedFeeds(
+        ort,
+        this.dtype,
+        manifest.optimizerState.map((e) => e.name),
+        state.optState,
+        'optimizer state',
+      );
+    }
     this.prng = Prng.fromState(state.training.prngState);
     this.step = state.training.step;
-    const names = new Set(session.inputNames);
     const labelInput = manifest.config.conditional ? ['y'] : [];
     for (const n of ['x', 'eps', ...labelInput, 'step', 'lr', 'beta', ...Object.keys(this.params), ...Object.keys(this.optState)]) {
       if (!names.has(n)) throw new FeedError(`train_step session has no input '${n}'; is it the bundle's train_step.onnx?`);
@@ -142,6 +156,27 @@ export class Trainer {
     return { y: floatTensor(this.ort, this.dtype, rows, k > 1 ? [k, batch, c] : [batch, c]) };
   }
 
+  /** The flat vector of `<param><suffix>` for every parameter, in the layout's order, checked against its shapes. */
+  private pack(tensors: Readonly<Record<string, TensorData>>, suffix: string, what: string): Tensor {
+    const layout = this.flat as FlatEntry[];
+    const size = layout.reduce((a, e) => a + e.size, 0);
+    const out = this.dtype === 'float32' ? new Float32Array(size) : new Float64Array(size);
+    for (const e of layout) {
+      const t = tensors[`${e.name}${suffix}`];
+      if (!t) throw new FeedError(`${what} '${e.name}${suffix}' is missing`);
+      if (t.data.length !== e.size)
+        throw new FeedError(`${what} '${e.name}${suffix}' has ${t.data.length} values, its shape [${e.shape.join(', ')}] needs ${e.size}`);
+      out.set(t.data as FloatArray, e.offset);
+    }
+    return floatTensor(this.ort, this.dtype, out, [size]);
+  }
+
+  /** The flat vector's host data cut back into the named tensors `<param><suffix>` (copies). */
+  private unpack(data: FloatArray, suffix: string, into: Record<string, TensorData>): void {
+    for (const e of this.flat as FlatEntry[])
+      into[`${e.name}${suffix}`] = tensorData(this.dtype, e.shape, data.slice(e.offset, e.offset + e.size));
+  }
+
   private swap(store: Record<string, Tensor>, name: string, next: Tensor | undefined): void {
     if (!next) throw new FeedError(`train_step did not return '${updatedName(name)}'`);
     const old = store[name];
@@ -152,8 +187,25 @@ export class Trainer {
   /** Current parameters and optimizer state copied to the host, plus the PRNG state, for a checkpoint. */
   async snapshot(): Promise<ModelState> {
     const params: Record<string, TensorData> = {};
-    for (const [k, t] of Object.entries(this.params)) params[k] = await toTensorData(t, this.dtype);
     const optState: Record<string, TensorData> = {};
+    if (this.flat) {
+      this.unpack((await toTensorData(this.params[FLAT_PARAMS], this.dtype)).data as FloatArray, '', params);
+      const kinds = new Set(flatStateNames(this.manifest.config));
+      for (const [k, t] of Object.entries(this.optState)) {
+        if (kinds.has(k)) this.unpack((await toTensorData(t, this.dtype)).data as FloatArray, `.${k}`, optState);
+        else optState[k] = await toTensorData(t, this.dtype);
+      }
+      // In the manifest's order, as the named layout gives them.
+      const ordered: Record<string, TensorData> = {};
+      for (const e of this.manifest.optimizerState) ordered[e.name] = optState[e.name];
+      return {
+        params,
+        optState: ordered,
+        training: { ...this.state.training, step: this.step, prngState: this.prng.state() },
+        metrics: this.state.metrics,
+      };
+    }
+    for (const [k, t] of Object.entries(this.params)) params[k] = await toTensorData(t, this.dtype);
     for (const [k, t] of Object.entries(this.optState)) optState[k] = await toTensorData(t, this.dtype);
     return {
       params,
@@ -178,8 +230,18 @@ export class Trainer {
     return this.prng;
   }
 
-  /** Current parameter tensors (e.g. to feed eval.onnx without a host copy). */
+  /**
+   * Current parameter tensors by name (e.g. to feed eval.onnx without a host copy). With the flat layout they are
+   * views into the current vector (valid until the next step); a vector kept on a GPU has no such views.
+   */
   get parameterTensors(): Readonly<Record<string, Tensor>> {
-    return this.params;
+    if (!this.flat) return this.params;
+    const v = this.params[FLAT_PARAMS];
+    if (v.location !== 'cpu' && v.location !== 'cpu-pinned')
+      throw new FeedError(`parameterTensors: the flat parameter vector is on the device (${v.location}); use snapshot() for a host copy`);
+    const data = v.data as FloatArray;
+    const out: Record<string, Tensor> = {};
+    for (const e of this.flat) out[e.name] = floatTensor(this.ort, this.dtype, data.subarray(e.offset, e.offset + e.size), e.shape);
+    return out;
   }
 }
