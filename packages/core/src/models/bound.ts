@@ -45,8 +45,6 @@ export interface ElboOptions<Q> {
   reparameterized?: boolean;
   /** q's parameters when they are given (per-datapoint inference) rather than encoded from x. */
   posterior?: Q;
-  /** The graph is never differentiated (eval.onnx): value-equal but faster ops where they exist. */
-  forwardOnly?: boolean;
 }
 
 /**
@@ -67,7 +65,7 @@ export function elboTerms<Q, S extends LatentSample, P>(
   const q = opts.posterior ?? family.encode(g, p, x, cond);
   const s = family.sample(g, p, q, eps, opts.reparameterized ?? family.reparameterizable);
   const loc = family.decode(g, p, s.z, cond);
-  const logpx = logLikelihood(g, p, cfg, x, loc, { forwardOnly: opts.forwardOnly });
+  const logpx = logLikelihood(g, p, cfg, x, loc);
   const prior = family.prior(g, p, s, cond);
   return g.scope('elbo', () => {
     const logpz = family.logPrior(g, s, prior);

@@ -1,5 +1,6 @@
 import * as ort from 'onnxruntime-node';
 import { describe, expect, it } from 'vitest';
+import { gradients } from '../autodiff/gradients.js';
 import { Graph } from '../ir/graph.js';
 import '../ops/builder.js';
 import { tensorData } from '../ir/tensor.js';
@@ -21,16 +22,13 @@ const f64 = (shape: number[], vals: number[]) => tensorData('float64', shape, va
 const close = (a: number, b: number, tol = TOL) => expect(Math.abs(a - b)).toBeLessThanOrEqual(tol * Math.max(1, Math.abs(b)));
 
 describe('distributions against closed forms', () => {
-  it.each([
-    ['Softplus (differentiable graphs)', false],
-    ['relu − log σ(|l|) (forwardOnly: eval.onnx)', true],
-  ])('Bernoulli log-likelihood equals Σ x log σ(l) + (1−x) log(1−σ(l)), stable for large logits: %s', async (_, forwardOnly) => {
+  it('Bernoulli log-likelihood equals Σ x log σ(l) + (1−x) log(1−σ(l)), stable for large logits', async () => {
     const x = [1, 0, 1, 0, 0.3, 1, 1, 0, 1];
     const l = [2.5, -1.2, -40, 40, 0.7, 0, 200, -200, -1e-9];
     const g = new Graph('b');
     const xv = g.input('x', 'float64', [3, 3]);
     const lv = g.input('l', 'float64', [3, 3]);
-    g.output(bernoulliLogProb(g, xv, lv, { forwardOnly }), 'lp');
+    g.output(bernoulliLogProb(g, xv, lv), 'lp');
     const { lp } = await runGraph(ort, g, { x: f64([3, 3], x), l: f64([3, 3], l) });
     // log σ(l) = −log1p(e^−l) computed stably in float64 JS.
     const logSig = (v: number) => (v > 0 ? -Math.log1p(Math.exp(-v)) : v - Math.log1p(Math.exp(v)));
@@ -41,20 +39,20 @@ describe('distributions against closed forms', () => {
     }
   });
 
-  it('the forwardOnly Bernoulli form agrees with Softplus in float32 to 6e-8 nats per pixel, over logits ±100', async () => {
-    // 784 pixels per row, as eval.onnx sums them. The bound on the error: one ulp of 1 (6e-8) per pixel from σ(|l|)'s
-    // rounding, plus float32 summation of 784 terms, at most 784·6e-8 of the terms' absolute sum (both forms sum).
+  it('the Bernoulli log-likelihood in float32 is within its stated error over logits ±100, and its gradient is x − σ(l), at 0 too', async () => {
+    // 784 pixels per row. The bound on the error: one ulp of 1 (6e-8) per pixel from σ(|l|)'s rounding, plus float32
+    // summation of 784 terms, at most 784·6e-8 of the terms' absolute sum.
     const n = 4;
     const d = 784;
     const rng = new Prng(3);
-    const l = Float32Array.from({ length: n * d }, () => (rng.uniform() - 0.5) * 200);
+    const l = Float32Array.from({ length: n * d }, (_, i) => (i % 97 === 0 ? 0 : (rng.uniform() - 0.5) * 200));
     const x = Float32Array.from({ length: n * d }, () => (rng.uniform() < 0.5 ? 1 : 0));
-    const rows = async (forwardOnly: boolean) => {
-      const g = new Graph('b');
-      g.output(bernoulliLogProb(g, g.input('x', 'float32', [n, d]), g.input('l', 'float32', [n, d]), { forwardOnly }), 'lp');
-      return (await runGraph(ort, g, { x: tensorData('float32', [n, d], x), l: tensorData('float32', [n, d], l) })).lp;
-    };
-    const [slow, fast] = [await rows(false), await rows(true)];
+    const g = new Graph('b');
+    const lv = g.input('l', 'float32', [n, d]);
+    const lp = bernoulliLogProb(g, g.input('x', 'float32', [n, d]), lv);
+    g.output(lp, 'lp');
+    g.output(gradients(g, g.ReduceSum(lp, [0]), [lv])[0], 'dl');
+    const out = await runGraph(ort, g, { x: tensorData('float32', [n, d], x), l: tensorData('float32', [n, d], l) });
     for (let r = 0; r < n; r++) {
       let want = 0;
       let mass = 0;
@@ -64,12 +62,12 @@ describe('distributions against closed forms', () => {
         want += x[r * d + c] * v - sp;
         mass += Math.abs(x[r * d + c] * v) + sp;
       }
-      const tol = d * 6e-8 * (1 + mass);
-      expect(Math.abs(fast[r] - want)).toBeLessThanOrEqual(tol);
-      expect(Math.abs(fast[r] - slow[r])).toBeLessThanOrEqual(2 * tol);
-      // The bound is worst-case; the error itself is smaller still.
-      expect(Math.abs(fast[r] - want) / (1 + mass)).toBeLessThan(1e-5);
+      expect(Math.abs(out.lp[r] - want)).toBeLessThanOrEqual(d * 6e-8 * (1 + mass));
     }
+    // d/dl = x − σ(l) within float32 rounding (4 ulps of 1: the backward pass rounds Div, Mul, Sub and Mul once each),
+    // including at the l = 0 entries (every 97th).
+    for (let i = 0; i < n * d; i++) expect(Math.abs(out.dl[i] - (x[i] - 1 / (1 + Math.exp(-l[i]))))).toBeLessThanOrEqual(2.4e-7);
+    expect(out.dl[0]).toBe(x[0] - 0.5);
   });
 
   it('Gaussian log-density, standard normal, reparameterized log q, KL and entropy', async () => {

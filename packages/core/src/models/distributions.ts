@@ -8,20 +8,19 @@ import { tensorData } from '../ir/tensor.js';
 const HALF_LOG_2PI = 0.5 * Math.log(2 * Math.PI);
 
 /**
- * log Bern(x; σ(l)) = x·l − softplus(l), summed over the last axis. Stable for any logit.
+ * log Bern(x; σ(l)) = x·l − softplus(l), summed over the last axis, written as
  *
- * `forwardOnly` (graphs that are never differentiated: eval.onnx) writes softplus(l) = relu(l) − log σ(|l|), the same
- * value from ops that onnxruntime's CPU kernels vectorize: its Softplus kernel is scalar, 7 ns per element here
- * against ~2 ns for the four ops (bench/eval.mjs), and at the IWAE evaluation's [K, batch, 784] logits that was half
- * the run time. σ(|l|) ∈ [½, 1) never underflows; its rounding costs at most one ulp of 1 per pixel (6e-8 nats in
- * float32). Differentiable graphs keep Softplus: the kinks of relu and |l| at 0 would give the wrong gradient there.
+ *   Σ (x − ½)·l + Σ (log σ(|l|) − ½|l|)        (softplus(l) = ½l + ½|l| − log σ(|l|))
+ *
+ * Stable for any logit: σ(|l|) ∈ [½, 1) never underflows, and its rounding costs at most one ulp of 1 per pixel
+ * (6e-8 nats in float32). The same value as Softplus from ops onnxruntime's CPU kernels vectorize: its Softplus
+ * kernel is scalar, 7 ns per element here against ~2 ns for these (bench/tmp measurements in docs/results.md), which
+ * was half of an IWAE evaluation's time and ~10% of a train step's. The gradient is exact everywhere, the kink at
+ * l = 0 included: d/dl = x − ½ + sign(l)·(1 − σ(|l|) − ½) = x − σ(l), and at 0 Sign gives 0, so x − ½ = x − σ(0).
  */
-export function bernoulliLogProb(g: Graph, x: Value, logits: Value, opts: { forwardOnly?: boolean } = {}): Value {
-  if (opts.forwardOnly) {
-    const logSigAbs = g.Log(g.Sigmoid(g.Abs(logits)));
-    return g.Add(g.ReduceSum(g.Mul(x, logits), [-1]), g.ReduceSum(g.Sub(logSigAbs, g.Relu(logits)), [-1]));
-  }
-  return g.ReduceSum(g.Sub(g.Mul(x, logits), g.Softplus(logits)), [-1]);
+export function bernoulliLogProb(g: Graph, x: Value, logits: Value): Value {
+  const a = g.Abs(logits);
+  return g.Add(g.ReduceSum(g.Mul(g.Sub(x, 0.5), logits), [-1]), g.ReduceSum(g.Sub(g.Log(g.Sigmoid(a)), g.Mul(a, 0.5)), [-1]));
 }
 
 /** log N(x; m, σ²) = −½log 2π − ½ log σ² − (x − m)²/(2σ²), summed over the last axis. */

@@ -285,7 +285,7 @@ export function buildEval(cfg: VaeConfig, samples: number | string = 'samples'):
   const x = g.input('x', dt, [BATCH, inputSize(cfg)]);
   const eps = g.input('eps', dt, [samples, BATCH, family.noise.width]);
   const cond = familyInputs(g, cfg, family);
-  const t = elboTerms(g, ParamBinder.inputs(dt), cfg, family, x, eps, cond, { form: 'kl', forwardOnly: true });
+  const t = elboTerms(g, ParamBinder.inputs(dt), cfg, family, x, eps, cond, { form: 'kl' });
   g.output(t.rec, 'rec');
   g.output(t.kl, 'kl');
   g.output(t.elbo, 'elbo');

@@ -108,10 +108,10 @@ function likelihoodLogvar(g: Graph, p: ParamBinder, cfg: VaeConfig): Value {
   return p.param(g, 'likelihood.logvar', shape, { kind: 'const', value: 0 });
 }
 
-/** log p(x|z) summed over pixels: [..., batch]. `forwardOnly`: the graph is never differentiated (faster ops). */
-export function logLikelihood(g: Graph, p: ParamBinder, cfg: VaeConfig, x: Value, loc: Value, opts: { forwardOnly?: boolean } = {}): Value {
+/** log p(x|z) summed over pixels: [..., batch]. */
+export function logLikelihood(g: Graph, p: ParamBinder, cfg: VaeConfig, x: Value, loc: Value): Value {
   return g.scope('likelihood', () =>
-    cfg.likelihood.type === 'bernoulli' ? bernoulliLogProb(g, x, loc, opts) : gaussianLogProb(g, x, loc, likelihoodLogvar(g, p, cfg)),
+    cfg.likelihood.type === 'bernoulli' ? bernoulliLogProb(g, x, loc) : gaussianLogProb(g, x, loc, likelihoodLogvar(g, p, cfg)),
   );
 }
 

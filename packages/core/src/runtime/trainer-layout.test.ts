@@ -38,7 +38,10 @@ describe('train_step layouts', () => {
     ['float32 Adam', {}],
     ['AdamW with weight decay', { optimizer: { type: 'adamw', weightDecay: 0.1 } }],
     ['SGD with momentum', { optimizer: { type: 'sgd', momentum: 0.9 } }],
-    ['score function with a moving-average baseline (a named estimator state)', { estimator: 'score', baseline: 'moving-average', samples: 2 }],
+    [
+      'score function with a moving-average baseline (a named estimator state)',
+      { estimator: 'score', baseline: 'moving-average', samples: 2 },
+    ],
   ] as [string, VaeConfigInput][])('flat and named give the same checkpoint bit for bit: %s', async (_, over) => {
     const flat = await train(over, 'flat', 4);
     const named = await train(over, 'named', 4);
@@ -53,7 +56,9 @@ describe('train_step layouts', () => {
     const cfg = resolveConfig({ inputShape: [12], hidden: [7], latent: 3, dtype: 'float64' });
     const state = initialState(cfg, 5);
     const b = await createBundle(cfg, state, { trainLayout: 'named' });
-    const t = new Trainer(ort, await ort.InferenceSession.create(b.files['train_step.onnx']), b.manifest, structuredClone(state), { lr: 0.01 });
+    const t = new Trainer(ort, await ort.InferenceSession.create(b.files['train_step.onnx']), b.manifest, structuredClone(state), {
+      lr: 0.01,
+    });
     const x = Float64Array.from(synthBinary(18, 12, 3));
     for (let i = 0; i < 3; i++) await t.trainStep(x.subarray(i * 72, (i + 1) * 72), 6);
     const plain = await t.snapshot();
