@@ -98,5 +98,29 @@ describe('bench/paper/run.mjs', () => {
     expect(m.training.epoch).toBe(2);
     expect(m.training.lr).toBeCloseTo(1e-4, 12);
     expect(m.config.hierarchical).toEqual({ latent: 50, hidden: [100, 100] });
+
+    // The same command again trains and scores nothing: every stage and eval is kept, and the table is the same
+    // (an interrupted multi-day run is resumed by rerunning its command).
+    const again = paper(
+      ...['--data', 'mnist', '--limit', '64', '--budget', '2', '--runs', 'iwae-k2', '--batch', '16'],
+      ...['--eval-k', '8', '--eval-limit', '8', '--out', out, '--date', '2026-12-03'],
+    );
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stderr).toContain('paper: burda-1layer-iwae-k2: stage 7 (to epoch 2) already trained, kept');
+    expect(again.stderr).toContain('paper: burda-2layer-iwae-k2: eval already done');
+    expect(again.stderr).not.toMatch(/epoch \d+: train ELBO/);
+    const rowsAgain = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).rows;
+    expect(rowsAgain.map((x: { logpx: number }) => x.logpx)).toEqual(res.rows.map((x: { logpx: number }) => x.logpx));
+    // Another budget is another schedule: the epochs in the folder were trained at other learning rates, so the run
+    // is trained again from the start rather than continued.
+    const more = paper(
+      ...['--data', 'mnist', '--limit', '64', '--budget', '3', '--runs', 'iwae-k2', '--batch', '16', '--presets', 'burda-1layer'],
+      ...['--eval-k', '8', '--eval-limit', '8', '--out', out, '--date', '2026-12-03'],
+    );
+    expect(more.code, more.stderr).toBe(0);
+    expect(more.stderr).toContain('was trained on another schedule; training this run from the start');
+    expect(more.stderr).toMatch(/epoch 1: train ELBO/);
+    expect(more.stderr).toMatch(/epoch 3: train ELBO/);
+    expect(JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')).rows[0].epochs).toBe(3);
   });
 });

@@ -128,6 +128,49 @@ function cli(args, tag, threads) {
   });
 }
 
+function readMetrics(dir) {
+  const f = join(dir, 'metrics.jsonl');
+  if (!existsSync(f)) return [];
+  return readFileSync(f, 'utf8')
+    .trim()
+    .split('\n')
+    .filter(Boolean)
+    .map((l) => JSON.parse(l));
+}
+
+/** The run's saved progress (paper.json in its folder), when it was made with this run's config; else undefined. */
+function savedEval(x) {
+  const f = join(x.dir, 'paper.json');
+  if (!existsSync(f)) return undefined;
+  try {
+    const j = JSON.parse(readFileSync(f, 'utf8'));
+    return JSON.stringify(j.config) === JSON.stringify(x.cfg) ? j : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function writeProgress(x, fields) {
+  const prev = savedEval(x) ?? {};
+  writeFileSync(join(x.dir, 'paper.json'), `${JSON.stringify({ ...prev, ...fields, config: x.cfg }, null, 2)}\n`);
+}
+
+/**
+ * How many of the run's stages the folder already holds: the longest prefix of the plan's stages (same epochs and
+ * learning rates) that paper.json records as trained, and only if metrics.jsonl reaches its last epoch. 0 when the
+ * folder was trained on another schedule (another --budget): the run is then trained again from the start.
+ */
+function keptStages(x, saved) {
+  if (!saved || !existsSync(join(x.dir, 'manifest.json'))) return 0;
+  const m = readMetrics(x.dir);
+  const epoch = m.length ? m[m.length - 1].epoch : 0;
+  const rec = saved.stages ?? [];
+  let n = 0;
+  while (n < x.stages.length && n < rec.length && rec[n].until === x.stages[n].until && rec[n].lr === x.stages[n].lr) n++;
+  if (n < rec.length) return 0; // the folder went further on another schedule
+  return n > 0 && x.stages[n - 1].until === epoch ? n : 0;
+}
+
 const fmt = (v) => (v === undefined || !Number.isFinite(v) ? '—' : v.toFixed(2));
 const seconds = (s) =>
   s >= 3600
@@ -140,7 +183,7 @@ const seconds = (s) =>
 export function renderTable(r) {
   const lines = [];
   lines.push(
-    `Measured ${r.date} on ${r.machine}, wall time ${seconds(r.wallSeconds)}; command: \`${r.command}\``,
+    `Measured ${r.date} on ${r.machine}, wall time ${seconds(r.wallSeconds)}${r.rows.length ? ` (training and evaluation summed over the runs, across resumed invocations: ${seconds(r.rows.reduce((a, x) => a + x.trainSeconds + x.evalSeconds, 0))})` : ''}; command: \`${r.command}\``,
     '',
     `- data: ${r.data}${r.limit ? ` (first ${r.limit} training examples)` : ''}, binarization: ${r.binarization}`,
     `- training: ${r.budget} epochs per run (the paper: ${PAPER_EPOCHS}), batch ${r.batch}, Adam (β₁ ${r.adam.beta1}, β₂ ${r.adam.beta2}, ε ${r.adam.eps}), seed ${r.seed}; schedule ${r.schedule.map((s) => `${s.epochs}×${s.lr.toPrecision(2)}`).join(', ')} (epochs × lr, stages i = ${r.schedule.map((s) => s.stage).join(',')})`,
@@ -269,18 +312,45 @@ async function main() {
   for (const x of plan) {
     writeFileSync(x.cfgPath, `${JSON.stringify(x.cfg, null, 2)}\n`);
     process.stderr.write(`paper: ${x.name}: ${x.stages.length} stages, ${budget} epochs\n`);
-    const tTrain = performance.now();
-    for (const s of x.stages) await cli(s.args, `${x.name} i=${s.stage}`, threads);
-    const trainSeconds = (performance.now() - tTrain) / 1000;
-    const metrics = readFileSync(join(x.dir, 'metrics.jsonl'), 'utf8')
-      .trim()
-      .split('\n')
-      .map((l) => JSON.parse(l));
+    // Resumable: a stage whose epochs the run folder already holds (same config) is not trained again, and an eval
+    // result saved with the same command is reused, so an interrupted table (the full schedule takes days on a
+    // CPU) picks up where it stopped: rerun the same command.
+    let saved = savedEval(x);
+    const kept = keptStages(x, saved);
+    if (saved && kept === 0) {
+      process.stderr.write(`paper: ${x.name}: ${x.dir} was trained on another schedule; training this run from the start\n`);
+      writeFileSync(join(x.dir, 'paper.json'), `${JSON.stringify({ config: x.cfg, stages: [] }, null, 2)}\n`);
+      saved = savedEval(x);
+    }
+    let trainSeconds = kept > 0 ? (saved?.trainSeconds ?? 0) : 0;
+    const stagesDone = (saved?.stages ?? []).slice(0, kept);
+    for (const [j, s] of x.stages.entries()) {
+      if (j < kept) {
+        process.stderr.write(`paper: ${x.name}: stage ${s.stage} (to epoch ${s.until}) already trained, kept\n`);
+        continue;
+      }
+      const tStage = performance.now();
+      await cli(s.args, `${x.name} i=${s.stage}`, threads);
+      trainSeconds += (performance.now() - tStage) / 1000;
+      stagesDone.push({ stage: s.stage, until: s.until, lr: s.lr });
+      writeProgress(x, { trainSeconds, stages: stagesDone, eval: undefined });
+    }
+    saved = savedEval(x);
+    const metrics = readMetrics(x.dir);
     const last = metrics[metrics.length - 1];
     if (last.epoch !== budget) throw new Error(`${x.name}: metrics.jsonl ends at epoch ${last.epoch}, expected ${budget}`);
-    const tEval = performance.now();
-    const ev = JSON.parse((await cli(x.evalArgs, `${x.name} eval`, threads)).trim().split('\n').pop());
-    const evalSeconds = (performance.now() - tEval) / 1000;
+    let ev;
+    let evalSeconds;
+    if (saved?.eval && saved.evalCommand === x.evalArgs.join(' ') && saved.epoch === budget) {
+      process.stderr.write(`paper: ${x.name}: eval already done (${x.dir}/paper.json), kept\n`);
+      ev = saved.eval;
+      evalSeconds = saved.evalSeconds;
+    } else {
+      const tEval = performance.now();
+      ev = JSON.parse((await cli(x.evalArgs, `${x.name} eval`, threads)).trim().split('\n').pop());
+      evalSeconds = (performance.now() - tEval) / 1000;
+      writeProgress(x, { trainSeconds, eval: ev, evalSeconds, evalCommand: x.evalArgs.join(' '), epoch: budget });
+    }
     if (evalLimit && ev.n !== evalLimit)
       process.stderr.write(`paper: ${x.name}: eval scored ${ev.n} test digits (asked ${evalLimit}: the test set has no more)\n`);
     rows.push({
