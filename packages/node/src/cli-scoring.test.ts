@@ -83,6 +83,28 @@ describe('eval, gap and variance --test-data FILE', () => {
   });
 });
 
+describe("variance DIR uses the model's own data and binarization", () => {
+  it('a model trained on mnist-full with dynamic binarization: its training split, one fixed Bernoulli draw', async () => {
+    const dir = join(root, 'full-dynamic');
+    const t = await cli(
+      'train',
+      ...['--data', 'mnist-full', '--binarize', 'dynamic', '--limit', '128', '--batch', '64', '--epochs', '1', '--provider', 'cpu'],
+      ...['--config', config('fd.json', { hidden: [16], latent: 2 }), '--out', dir],
+    );
+    expect(t.code, t.stderr).toBe(0);
+    const out = join(root, 'variance-fd');
+    const r = await cli('variance', dir, '--batch', '16', '--draws', '3', '--out', out);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(
+      'variance: a batch of the first 16 examples of the full MNIST training split; binarization: dynamic (one Bernoulli draw, seed 0)',
+    );
+    // Told otherwise, it does otherwise.
+    const g = await cli('variance', dir, '--data', 'mnist', '--binarize', 'none', '--batch', '16', '--draws', '3', '--out', out);
+    expect(g.code, g.stderr).toBe(0);
+    expect(g.stderr).toContain('of the MNIST training split; binarization: none');
+  });
+});
+
 describe('gap on a model without Gaussian latents', () => {
   it('says it needs Gaussian latents (not "offset is out of bounds"), exit 1', async () => {
     const r = await cli('gap', categorical, '--limit', '64', '--steps', '2', '--k', '4', '--provider', 'cpu');

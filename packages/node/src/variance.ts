@@ -11,8 +11,9 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initialState, measureGradientVariance, resolveConfig, type TensorData, type VaeConfig, type VarianceReport } from '@onnxvae/core';
 import { ensureWritableDir, readBundleDir } from './bundle-io.js';
+import { type Binarization, fixedBernoulliBinarize } from './data/binarize.js';
 import type { Dataset } from './data/dataset.js';
-import { loadData, loadTestData } from './data/source.js';
+import { asTrained, binarizationOf, type DataSpec, loadData, loadTestData } from './data/source.js';
 import { barChartPng, type Rgb } from './report/png.js';
 import { createNodeRuntime, type ProviderChoice } from './session.js';
 import { inputShapeFor } from './train.js';
@@ -21,10 +22,12 @@ export interface VarianceCommandOptions {
   /** A bundle folder (its config and trained parameters); otherwise `config` with fresh parameters from `seed`. */
   bundle?: string;
   config?: Partial<VaeConfig>;
-  data: string;
+  /** The data to take the batch from  [a bundle's own training data; mnist for a --config model]. */
+  data?: string;
   /** Take the batch from this file (its first examples) instead of the training split of `data`. */
   testData?: string;
-  binarize?: boolean;
+  /** [a bundle's own binarization; the data's default for a --config model]. Dynamic: one fixed Bernoulli draw. */
+  binarize?: boolean | Binarization;
   limit?: number;
   /** Examples in the batch (default 64). */
   batch?: number;
@@ -86,14 +89,22 @@ export async function gradientVarianceReport(opts: VarianceCommandOptions): Prom
   let cfg: VaeConfig;
   let params: Record<string, TensorData> = {};
   let dataSeed = seed;
+  let source: Pick<DataSpec, 'binarize' | 'size' | 'channels'> & { data: string } = {
+    data: opts.data ?? 'mnist',
+    binarize: opts.binarize,
+  };
   if (opts.bundle) {
     const b = await readBundleDir(opts.bundle);
     cfg = b.manifest.config;
     params = b.state.params;
     dataSeed = b.manifest.training.seed; // a user file's split is the one training made
+    // The model's own data, binarization and image size, as eval scores it (unless told otherwise).
+    const trained = asTrained(b.manifest.training.data, opts.data);
+    source = { ...trained, data: trained.data ?? 'mnist', binarize: opts.binarize ?? trained.binarize };
   } else cfg = resolveConfig(opts.config ?? {});
   const bernoulli = cfg.likelihood.type === 'bernoulli';
-  const spec = { data: opts.data, binarize: opts.binarize, limit: opts.limit, seed: dataSeed, requireUnitInterval: bernoulli };
+  const spec = { ...source, limit: opts.limit, seed: dataSeed, requireUnitInterval: bernoulli };
+  const mode = binarizationOf(spec);
   let train: Dataset;
   let what: string;
   if (opts.testData) {
@@ -102,9 +113,9 @@ export async function gradientVarianceReport(opts: VarianceCommandOptions): Prom
   } else {
     ({ train } = await loadData(spec));
     what =
-      opts.data === 'mnist'
-        ? 'the MNIST training split'
-        : `the training split of ${opts.data} (80%, drawn with the ${opts.bundle ? 'training ' : ''}seed ${dataSeed})`;
+      spec.data === 'mnist' || spec.data === 'mnist-full'
+        ? `the ${spec.data === 'mnist' ? 'MNIST' : 'full MNIST'} training split`
+        : `the training split of ${spec.data} (80%, drawn with the ${opts.bundle ? 'training ' : ''}seed ${dataSeed})`;
   }
   if (!opts.bundle) {
     const inputShape = inputShapeFor(cfg.arch, train.dims);
@@ -117,8 +128,15 @@ export async function gradientVarianceReport(opts: VarianceCommandOptions): Prom
   const d = cfg.inputShape.reduce((a, c) => a * c, 1);
   if (train.dims.reduce((a, c) => a * c, 1) !== d) throw new Error(`data examples have [${train.dims}] values, the model takes ${d}`);
   const batch = Math.min(opts.batch ?? 64, train.n);
-  const x = train.x.subarray(0, batch * d);
-  log(`variance: a batch of the first ${batch} examples of ${what}`);
+  let x = train.x.subarray(0, batch * d);
+  // Dynamic binarization leaves the training split gray (each epoch draws it): the batch gets one fixed draw.
+  if (mode === 'dynamic' && !opts.testData) {
+    x = Float32Array.from(x);
+    fixedBernoulliBinarize(x, d, seed);
+  }
+  log(
+    `variance: a batch of the first ${batch} examples of ${what}; binarization: ${mode === 'dynamic' && !opts.testData ? `dynamic (one Bernoulli draw, seed ${seed})` : mode}`,
+  );
   ensureWritableDir(opts.out);
 
   const rt = await createNodeRuntime({ provider: opts.provider ?? 'cpu' });

@@ -3,7 +3,7 @@
  */
 import { readConfigFile } from '../../config-file.js';
 import { gradientVarianceReport } from '../../variance.js';
-import { LIMITS, num, PROVIDER_HELP, provider, UsageError } from '../args.js';
+import { BINARIZE_HELP, binarization, LIMITS, num, PROVIDER_HELP, provider, UsageError } from '../args.js';
 import type { Command, CommandContext } from '../context.js';
 
 async function run({ v, pos, out, err }: CommandContext): Promise<number> {
@@ -12,9 +12,9 @@ async function run({ v, pos, out, err }: CommandContext): Promise<number> {
   const r = await gradientVarianceReport({
     bundle: pos[1],
     config: pos[1] || v.config === undefined ? undefined : readConfigFile(v.config),
-    data: v.data ?? 'mnist',
+    data: v.data,
     testData: v['test-data'],
-    binarize: !v.grayscale,
+    binarize: binarization(v),
     limit: v.limit === undefined ? undefined : num(v.limit, 'limit', 0, { int: true, min: 2 }),
     batch: num(v.batch, 'batch', 64, { int: true, min: 1, max: LIMITS.batch }),
     draws: num(v.draws, 'draws', 200, { int: true, min: 2, max: LIMITS.draws }),
@@ -36,9 +36,10 @@ without baselines) on one batch, for the bundle in DIR or a fresh model from --c
 gradient-variance.txt), gradient-variance.json and a bar chart gradient-variance.png into --out.
 
   --config model.json   a fresh model (parameters from --seed) instead of a bundle
-  --data mnist|FILE     the batch is the first examples of its training split  [mnist]
+  --data mnist|mnist-full|FILE|DIR
+                        the batch is the first examples of its training split  [a bundle's own data; mnist]
   --test-data FILE      take the batch from the first examples of FILE instead
-  --grayscale           do not binarize
+${BINARIZE_HELP("a bundle's own (dynamic: one fixed Bernoulli draw of the batch); the data's default for --config")}
   --limit N             the first N training examples
   --batch B             examples in the batch, 1 … ${LIMITS.batch}  [64]
   --draws N             gradient estimates per estimator, 2 … ${LIMITS.draws}  [200]
