@@ -12,7 +12,7 @@ import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../cli/main.js';
 import { encodePng } from '../report/png-codec.js';
-import { readRunView } from '../report/run-view.js';
+import { emptyView, readRunView } from '../report/run-view.js';
 import { cli } from '../testing/cli-run.js';
 import { decodePng } from '../testing/png-decode.js';
 import { train } from '../train.js';
@@ -140,6 +140,33 @@ describe('the dashboard server', () => {
       expect((await raw(d.port, '/', { method: 'POST' })).status).toBe(405);
       expect((await raw(d.port, '/api/run', { host: 'attacker.example' })).status).toBe(403); // DNS rebinding
       expect((await raw(d.port, '/api/run', { host: `localhost:${d.port}` })).status).toBe(200);
+    } finally {
+      await d.close();
+    }
+  });
+
+  it('a page that connects mid-run gets each step once: in its first view or in a later steps event', async () => {
+    const d = await startDashboard({ dir: root, port: 0, fresh: true, pollMs: 400 });
+    try {
+      d.events.start(emptyView('t'));
+      const p = { status: 'training' as const };
+      for (let s = 1; s <= 5; s++) d.events.step({ step: s, epoch: 1, loss: 1, elbo: -1 }, p); // not yet sent
+      let text = '';
+      const req = request({ host: '127.0.0.1', port: d.port, path: '/events', headers: { host: `127.0.0.1:${d.port}` } }, (res) => {
+        res.setEncoding('utf8');
+        res.on('data', (c) => {
+          text += c;
+        });
+      });
+      req.end();
+      await new Promise((r) => setTimeout(r, 300));
+      for (let s = 6; s <= 7; s++) d.events.step({ step: s, epoch: 1, loss: 1, elbo: -1 }, p);
+      await new Promise((r) => setTimeout(r, 400));
+      req.destroy();
+      const events = [...text.matchAll(/event: (\w+)\ndata: (.*)\n\n/g)].map((m) => [m[1], JSON.parse(m[2])] as const);
+      const got = events.flatMap(([e, v]) => (e === 'view' ? v.steps.step : e === 'steps' ? v.step : []));
+      expect(got).toEqual([1, 2, 3, 4, 5, 6, 7]);
+      expect(events.some(([e]) => e === 'progress')).toBe(true);
     } finally {
       await d.close();
     }

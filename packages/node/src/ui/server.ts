@@ -169,12 +169,18 @@ export async function startDashboard(opts: DashboardOptions): Promise<Dashboard>
     if (!url.startsWith('/')) return plain(400, 'bad request');
     const path = url.split('?')[0];
     if (path === '/' || path === '/index.html') return reply(200, 'text/html; charset=utf-8', dashboardHtml());
+    if (path === '/favicon.ico') return reply(204, 'image/x-icon', '');
     if (path === '/api/run') return reply(200, 'application/json; charset=utf-8', JSON.stringify(view));
     if (path === '/events') {
       if (streams.size >= MAX_STREAMS) return plain(503, 'too many open dashboards');
       res.writeHead(200, { ...SECURITY_HEADERS, 'Content-Type': 'text/event-stream; charset=utf-8', Connection: 'keep-alive' });
       if (req.method === 'HEAD') return void res.end();
       res.write('retry: 2000\n\n');
+      // Steps not yet sent go to the other pages first: the view this page gets already has them.
+      if (timer) {
+        clearTimeout(timer);
+        flush();
+      }
       send(res, 'view', view);
       streams.add(res);
       const beat = setInterval(() => res.write(': keep-alive\n\n'), 15_000);
