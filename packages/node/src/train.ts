@@ -1,6 +1,6 @@
 /** The training job behind `onnxvae train`: data, sessions, the loop, checkpoints, metrics and pictures. */
-import { appendFileSync, existsSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { appendFileSync, existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import {
   type Bundle,
   createBundle,
@@ -34,7 +34,21 @@ import type { Dataset } from './data/dataset.js';
 import { asTrained, type DataSpec, defaultBinarization, loadData } from './data/source.js';
 import { imageShape, imageShapeOfDims } from './report/image-shape.js';
 import { Progress, type ProgressStream } from './report/progress.js';
-import { type EpochMetrics, writeImageGrid, writeLossCurve, writeReport } from './report/report.js';
+import { writeImageGrid, writeLossCurve, writeReport } from './report/report.js';
+import {
+  EPOCH_PICTURE,
+  type EpochMetrics,
+  epochPicture,
+  PICTURE_KINDS,
+  pictureEpochs,
+  type RunInfo,
+  type RunProgress,
+  type RunStatus,
+  type RunView,
+  readSteps,
+  type StepRecord,
+  stepColumns,
+} from './report/run-view.js';
 import { acquireRunLock, assertRunUnlocked } from './run-lock.js';
 import { createNodeRuntime, type NodeRuntime, type ProviderChoice } from './session.js';
 
@@ -75,6 +89,20 @@ export interface TrainOptions extends Omit<DataSpec, 'data'> {
   signal?: AbortSignal;
   /** The command line that started the run (`['train', '--data', …]`), to print the one that resumes it. */
   commandLine?: string[];
+  /** Told what happens as the run goes (the live dashboard of `train --ui` listens here). */
+  events?: TrainEvents;
+}
+
+/** What a training run reports as it goes; each is optional, and none may throw (a listener's error is logged). */
+export interface TrainEvents {
+  /** The run's facts and history (a resumed run's epochs and steps so far), once its folder is ready. */
+  start?(view: RunView): void;
+  /** After each train_step run (K fused steps are one record). */
+  step?(s: StepRecord, progress: RunProgress): void;
+  /** After each epoch, its pictures written (samples/epoch-NNN.png and reconstructions/epoch-NNN.png, if any). */
+  epoch?(m: EpochMetrics, pictures: boolean, progress: RunProgress): void;
+  /** When the run ends, with the folder's final view (report.html's data). */
+  end?(status: RunStatus, view: RunView): void;
 }
 
 export interface TrainResult {
@@ -343,8 +371,13 @@ async function runLoop(opts: TrainOptions, log: (line: string) => void, p: Prepa
   const { cfg, state, resumed, graphs, runtime, trainSession, evalSession, trainSet, testSet, seed, batch, lr, fused, dynamic } = p;
   const swept = sweepRunFolder(opts.out, { all: true });
   if (swept.length) log(`removed ${swept.length} temporary file(s) left by killed runs: ${swept.join(', ')}`);
+  const started = new Date();
+  const t00 = performance.now();
   const metricsPath = join(opts.out, 'metrics.jsonl');
+  const stepsPath = join(opts.out, 'steps.jsonl');
   let lastGood: GoodCheckpoint | undefined;
+  /** Every step record of the run (a resumed run's from steps.jsonl, up to its checkpoint), for the curves. */
+  const stepHistory: StepRecord[] = resumed ? readSteps(opts.out).filter((r) => r.step <= state.training.step) : [];
   if (resumed) {
     lastGood = { dir: resumed.dir, epoch: state.training.epoch, step: state.training.step };
     log(`resuming from ${resumed.dir} (epoch ${state.training.epoch}, step ${state.training.step})`);
@@ -352,11 +385,84 @@ async function runLoop(opts: TrainOptions, log: (line: string) => void, p: Prepa
     retirePreviousRun(opts.out);
     // metrics.jsonl keeps only the epochs the checkpoint has, so the file matches an uninterrupted run.
     writeFileSync(metricsPath, state.metrics.map((m) => `${JSON.stringify(m)}\n`).join(''));
+    // So do steps.jsonl and the per-epoch pictures: those of steps and epochs after the checkpoint are dropped.
+    writeFileSync(stepsPath, stepHistory.map((r) => `${JSON.stringify(r)}\n`).join(''));
+    for (const kind of PICTURE_KINDS) {
+      for (const e of pictureEpochs(opts.out, kind))
+        if (e > state.training.epoch) rmSync(join(opts.out, epochPicture(kind, e)), { force: true });
+    }
   } else {
     if (setAsidePreviousRun(opts.out))
       log(`replacing the previous run in ${opts.out} (its bundle stays until this run saves its first checkpoint)`);
     writeFileSync(metricsPath, '');
+    writeFileSync(stepsPath, '');
+    for (const kind of PICTURE_KINDS) clearPictures(join(opts.out, kind));
   }
+  const stepsPerEpoch = Math.floor(trainSet.n / batch) || 1;
+  // A fused bundle leaves an epoch's last batches unused when they make fewer than K.
+  const stepsRun = fused > 1 ? Math.floor(stepsPerEpoch / fused) * fused : stepsPerEpoch;
+  const info: RunInfo = {
+    title: `onnxvae: ${trainSet.name}`,
+    status: 'training',
+    provider: runtime.provider,
+    notes: runtime.notes,
+    data: `${trainSet.n} training examples of ${trainSet.name}, ${testSet.n} test examples of ${testSet.name}`,
+    binarize: state.training.data?.binarize ?? 'threshold',
+    lr,
+    batch,
+    seed,
+    epochs: opts.epochs,
+    stepsPerEpoch: stepsRun,
+    ...(opts.commandLine ? { command: shellLine(['onnxvae', ...opts.commandLine]) } : {}),
+    started: started.toISOString(),
+    config: cfg,
+  };
+  const writeInfo = (): void => writeFileSync(join(opts.out, 'run.json'), `${JSON.stringify(info, null, 2)}\n`);
+  writeInfo();
+  const view = (status: RunStatus): RunView => ({
+    title: info.title ?? 'onnxvae run',
+    status,
+    info,
+    epochs: metrics,
+    steps: stepColumns(stepHistory),
+    pictures: { samples: pictureEpochs(opts.out, 'samples'), reconstructions: pictureEpochs(opts.out, 'reconstructions') },
+  });
+  /** Calls a listener; what it throws is logged, never allowed to stop the run. */
+  const tell = <K extends keyof TrainEvents>(k: K, ...args: Parameters<NonNullable<TrainEvents[K]>>): void => {
+    try {
+      (opts.events?.[k] as ((...a: typeof args) => void) | undefined)?.(...args);
+    } catch (e) {
+      log(`the ${k} listener failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+  };
+  let pendingSteps = '';
+  let lastFlush = performance.now();
+  const flushSteps = (): void => {
+    if (pendingSteps) appendFileSync(stepsPath, pendingSteps);
+    pendingSteps = '';
+    lastFlush = performance.now();
+  };
+  const totalSteps = opts.epochs * stepsRun;
+  const firstStep = state.training.step;
+  let epochExamples = 0;
+  const progressAt = (epoch: number, step: number): RunProgress => {
+    const elapsedS = (performance.now() - t00) / 1000;
+    const fitS = (performance.now() - tFit) / 1000;
+    const done = step - firstStep;
+    const epochS = (performance.now() - t0) / 1000;
+    return {
+      status: 'training',
+      epoch,
+      epochs: opts.epochs,
+      step,
+      totalSteps,
+      ...(epochS > 0 && epochExamples > 0 ? { samplesPerS: epochExamples / epochS } : {}),
+      ...(done > 0 ? { etaS: Math.max(0, ((totalSteps - step) * fitS) / done) } : {}),
+      elapsedS,
+    };
+  };
+  let tFit = performance.now();
+
   /** The error that ends an interrupted run: what was kept, and the command that continues (`epoch`: 1-based). */
   const stopped = (epoch: number): TrainingInterruptedError => {
     const sig = String(opts.signal?.reason ?? 'SIGINT');
@@ -382,14 +488,12 @@ async function runLoop(opts: TrainOptions, log: (line: string) => void, p: Prepa
     );
   };
 
-  const stepsPerEpoch = Math.floor(trainSet.n / batch) || 1;
   const trainer = new Trainer(runtime.ort, trainSession, graphs.manifest, state, {
     lr,
     beta: opts.beta ?? 1,
     klWarmupSteps: (opts.klWarmupEpochs ?? 0) * stepsPerEpoch,
   });
   const metrics: EpochMetrics[] = [...(state.metrics as unknown as EpochMetrics[])];
-  const stepLosses: number[] = [];
   const snapshotBundle = async (): Promise<Bundle> => {
     const snap = await trainer.snapshot();
     snap.metrics = metrics as unknown as Record<string, number>[];
@@ -425,6 +529,16 @@ async function runLoop(opts: TrainOptions, log: (line: string) => void, p: Prepa
     return res.iwae;
   };
   let r: Awaited<ReturnType<typeof fit>>;
+  tell('start', view('training'));
+  /** How the run ended, for run.json and the dashboard, when it ends by an error. */
+  const ended = (status: RunStatus): void => {
+    flushSteps();
+    info.status = status;
+    info.runSeconds = (performance.now() - t00) / 1000;
+    writeInfo();
+    tell('end', status, view(status));
+  };
+  tFit = performance.now();
   try {
     // core's loop: fused groups, labels, per-epoch means, Ctrl-C at the next step; here: progress, test ELBO, files.
     // dropLast keeps every step's batch the same size, so steps (and fused groups) line up across resumes.
@@ -437,11 +551,17 @@ async function runLoop(opts: TrainOptions, log: (line: string) => void, p: Prepa
         checkpointEvery: opts.saveEvery,
         onEpochStart: (epoch) => {
           t0 = performance.now();
+          epochExamples = 0;
           progress = new Progress(stepsPerEpoch * batch, { label: `epoch ${epoch}/${opts.epochs}`, stream: opts.progressStream });
         },
-        onStep: (m) => {
-          stepLosses.push(m.loss);
+        onStep: (m, epoch) => {
           progress?.tick(m.examples, { loss: m.loss });
+          epochExamples += m.examples;
+          const rec: StepRecord = { step: m.step, epoch, loss: m.loss, elbo: m.elbo };
+          stepHistory.push(rec);
+          pendingSteps += `${JSON.stringify(rec)}\n`;
+          if (performance.now() - lastFlush > 2000) flushSteps();
+          tell('step', rec, progressAt(epoch, m.step));
         },
         onEpoch: async (e) => {
           progress?.done();
@@ -460,8 +580,15 @@ async function runLoop(opts: TrainOptions, log: (line: string) => void, p: Prepa
             samples_per_s: (e.runs * fused * batch) / seconds,
             ...(iwae === undefined ? {} : { test_iwae: iwae, iwae_k: opts.evalK }),
           };
+          // Pictures like PyTorch's VAE example: the same z and the same test digits after every epoch.
+          const pictures = await writePictures(opts.out, await snapshotBundle(), runtime, testSet, seed, {
+            samples: epochPicture('samples', e.epoch),
+            reconstructions: epochPicture('reconstructions', e.epoch),
+          });
           metrics.push(em);
+          flushSteps();
           appendFileSync(metricsPath, `${JSON.stringify(em)}\n`);
+          tell('epoch', em, pictures, progressAt(e.epoch, trainer.step));
           log(
             `epoch ${em.epoch}: train ELBO ${em.train_elbo.toFixed(2)}, test ELBO ${em.test_elbo.toFixed(2)} nats` +
               `${iwae === undefined ? '' : `, test log p(x) ≈ ${iwae.toFixed(2)} nats (IWAE, K=${opts.evalK})`}, ${em.samples_per_s?.toFixed(0)} samples/s`,
@@ -475,6 +602,7 @@ async function runLoop(opts: TrainOptions, log: (line: string) => void, p: Prepa
       },
     );
   } catch (e) {
+    ended('failed');
     if (e instanceof TrainingDivergedError) {
       progress?.done();
       throw diverged((e.epoch ?? state.training.epoch + 1) - 1, e.message);
@@ -483,44 +611,70 @@ async function runLoop(opts: TrainOptions, log: (line: string) => void, p: Prepa
   }
   if (r.aborted) {
     progress?.done();
+    ended('interrupted');
     throw stopped(r.epoch);
   }
 
   const finalBundle = await snapshotBundle();
   // Pictures and report first, manifest.json (inside writeBundle) last: a folder with a manifest is a finished run.
-  await writePictures(opts.out, finalBundle, runtime, testSet, seed);
-  writeLossCurve(join(opts.out, 'loss-curve.png'), metrics, stepLosses);
-  const data = `${trainSet.n} training examples of ${trainSet.name}, ${testSet.n} test examples of ${testSet.name}`;
-  const binarized = state.training.data?.binarize ?? 'threshold';
-  writeReport(opts.out, {
-    title: `onnxvae: ${trainSet.name}`,
-    config: cfg,
-    metrics,
-    provider: runtime.provider,
-    notes: runtime.notes,
-    data: `${data}; binarization: ${binarized}`,
-  });
-  writeBundle(opts.out, finalBundle);
+  try {
+    await writePictures(opts.out, finalBundle, runtime, testSet, seed, { samples: 'samples.png', reconstructions: 'reconstructions.png' });
+    flushSteps();
+    const steps = stepColumns(stepHistory);
+    await writeLossCurve(join(opts.out, 'loss-curve.png'), metrics, steps);
+    info.status = 'done';
+    info.runSeconds = (performance.now() - t00) / 1000;
+    writeInfo();
+    writeReport(opts.out, view('done'));
+    writeBundle(opts.out, finalBundle);
+  } catch (e) {
+    ended('failed');
+    throw e;
+  }
+  tell('end', 'done', view('done'));
   return { metrics, provider: runtime.provider, outDir: opts.out, steps: trainer.step, testSet: `${testSet.name}: ${testSet.n} examples` };
 }
 
-async function writePictures(dir: string, b: Bundle, runtime: NodeRuntime, test: Dataset, seed: number): Promise<void> {
+/** Empties a picture folder of its epoch-NNN.png files (a fresh run starts its strip anew). */
+function clearPictures(dir: string): void {
+  if (!existsSync(dir)) return;
+  for (const f of readdirSync(dir)) if (EPOCH_PICTURE.test(f)) rmSync(join(dir, f), { force: true });
+}
+
+/**
+ * Writes 64 samples (a fixed z, drawn from seed + 1) and the first 16 test images over their reconstructions, at
+ * the paths given (relative to dir); returns false when the data are not images (nothing written).
+ */
+async function writePictures(
+  dir: string,
+  b: Bundle,
+  runtime: NodeRuntime,
+  test: Dataset,
+  seed: number,
+  to: { samples: string; reconstructions: string },
+): Promise<boolean> {
   const cfg = b.manifest.config;
   const shape = imageShape(b.manifest);
-  if (!shape) return;
+  if (!shape) return false;
+  for (const f of [to.samples, to.reconstructions]) mkdirSync(dirname(join(dir, f)), { recursive: true });
   const hw = [shape.height, shape.width];
   const sampler = await openSampler(runtime, b);
-  // A conditional model draws one class per column.
-  const grid = gridLabels(cfg, cfg.conditional ? 8 * cfg.conditional.classes : 64);
-  const count = grid.labels?.length ?? 64;
-  const s = await sampler.sample(count, { prng: new Prng(seed + 1), label: grid.labels });
-  writeImageGrid(join(dir, 'samples.png'), s.x, count, hw[0], hw[1], grid.cols ?? 8, 2, shape.channels);
-  const n = Math.min(16, test.n);
-  const D = cfg.inputShape.reduce((a, c) => a * c, 1);
-  const x = test.x.slice(0, n * D);
-  const r = await sampler.reconstruct(x, n, test.labels?.subarray(0, n));
-  const both = new Float32Array(2 * n * D);
-  both.set(x, 0);
-  both.set(r, n * D);
-  writeImageGrid(join(dir, 'reconstructions.png'), both, 2 * n, hw[0], hw[1], 8, 2, shape.channels);
+  try {
+    // A conditional model draws one class per column.
+    const grid = gridLabels(cfg, cfg.conditional ? 8 * cfg.conditional.classes : 64);
+    const count = grid.labels?.length ?? 64;
+    const s = await sampler.sample(count, { prng: new Prng(seed + 1), label: grid.labels });
+    writeImageGrid(join(dir, to.samples), s.x, count, hw[0], hw[1], grid.cols ?? 8, 2, shape.channels);
+    const n = Math.min(16, test.n);
+    const D = cfg.inputShape.reduce((a, c) => a * c, 1);
+    const x = test.x.slice(0, n * D);
+    const r = await sampler.reconstruct(x, n, test.labels?.subarray(0, n));
+    const both = new Float32Array(2 * n * D);
+    both.set(x, 0);
+    both.set(r, n * D);
+    writeImageGrid(join(dir, to.reconstructions), both, 2 * n, hw[0], hw[1], 8, 2, shape.channels);
+  } finally {
+    await sampler.release();
+  }
+  return true;
 }

@@ -23,6 +23,7 @@ export const LIMITS = {
   threads: 1024,
   fused: 1024,
   keep: 1000,
+  port: 65_535,
 } as const;
 
 /** The --provider line of a command's help, with its default. */
@@ -67,6 +68,8 @@ export const OPTIONS = {
   label: { type: 'string' },
   draws: { type: 'string' },
   samples: { type: 'string' },
+  ui: { type: 'string' },
+  port: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
   version: { type: 'boolean' },
 } as const;
@@ -122,6 +125,13 @@ export function joinDashValues(argv: string[]): string[] {
       break;
     }
     const next = argv[i + 1];
+    // --ui takes an optional port: `--ui 8080` is --ui=8080, a bare `--ui` (or one before another option) is --ui=.
+    if (a === '--ui') {
+      const port = next !== undefined && /^\d+$/.test(next);
+      res.push(`--ui=${port ? next : ''}`);
+      if (port) i++;
+      continue;
+    }
     const opt = a.startsWith('--') ? OPTIONS[a.slice(2) as keyof typeof OPTIONS] : undefined;
     if (opt?.type === 'string' && next !== undefined && next.startsWith('-') && !isOurOption(next)) {
       res.push(`${a}=${next}`);
@@ -184,6 +194,15 @@ export function channelCount(v: string | undefined): 1 | 3 | undefined {
   if (v !== '1' && v !== '3') throw new UsageError(`--channels must be 1 (gray) or 3 (RGB), got '${v}'`);
   return v === '1' ? 1 : 3;
 }
+
+/** A TCP port for the dashboard (--ui PORT, --port P): 0 … 65535, 0 (or '' for a bare --ui) taking any free one. */
+export function portNumber(v: string | undefined, name: string): number {
+  return v === undefined || v === '' ? 0 : num(v, name, 0, { int: true, min: 0, max: LIMITS.port });
+}
+
+/** The --ui / --port lines of a command's help. */
+export const UI_HELP = `                        the page listens on 127.0.0.1 only (this machine), on PORT or, without one (or 0),
+                        on a free port; the URL is printed on stderr`;
 
 /** The bundle folder, the command's first positional argument. */
 export function bundleDir(pos: string[], cmd: string): string {

@@ -16,12 +16,14 @@ import { infoCommand } from './commands/info.js';
 import { interpolateCommand, reconstructCommand } from './commands/reconstruct.js';
 import { sampleCommand } from './commands/sample.js';
 import { trainCommand } from './commands/train.js';
+import { uiCommand } from './commands/ui.js';
 import { varianceCommand } from './commands/variance.js';
 import { type Command, defaultErr } from './context.js';
 
 /** Each command, in the order the overview lists them: its summary, usage and help (`onnxvae help CMD`) and its run. */
 const COMMANDS: Record<string, Command> = {
   train: trainCommand,
+  ui: uiCommand,
   eval: evalCommand,
   gap: gapCommand,
   sample: sampleCommand,

@@ -1,10 +1,9 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { crc32 as zlibCrc32 } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodePng } from '../testing/png-decode.js';
-import { crc32, encodePng } from './png-codec.js';
+import { encodePng } from './png-codec.js';
 
 let dir = '';
 beforeAll(() => {
@@ -23,16 +22,6 @@ function noise(n: number, seed: number): Uint8Array {
   }
   return out;
 }
-
-describe('crc32', () => {
-  it('matches the standard check value and zlib', () => {
-    // The CRC-32 check value: crc32("123456789") = 0xCBF43926.
-    expect(crc32(new TextEncoder().encode('123456789'))).toBe(0xcbf43926);
-    const data = noise(1000, 3);
-    expect(crc32(data)).toBe(zlibCrc32(data));
-    expect(crc32(data.subarray(500), crc32(data.subarray(0, 500)))).toBe(zlibCrc32(data));
-  });
-});
 
 describe('encodePng', () => {
   const cases = [
@@ -53,8 +42,7 @@ describe('encodePng', () => {
     });
   }
 
-  it('uses all filter types on suitable content and still reconstructs exactly', () => {
-    // A smooth gradient favours Sub/Up/Average/Paeth; noise favours None.
+  it('round-trips smooth and noisy content exactly', () => {
     const w = 64;
     const h = 64;
     const px = new Uint8Array(w * h * 3);
@@ -64,7 +52,6 @@ describe('encodePng', () => {
     px.set(noise(w * 3 * 8, 9), w * 3 * 20); // rows 20–27 are noise
     const d = decodePng(encodePng(w, h, 3, px));
     expect(Array.from(d.pixels)).toEqual(Array.from(px));
-    expect(new Set(d.filters).size).toBeGreaterThan(1);
   });
 
   it('rejects inconsistent arguments', () => {

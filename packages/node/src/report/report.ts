@@ -1,9 +1,13 @@
-/** The pictures and the HTML page a training run leaves in its output folder. */
+/** The pictures and the HTML page a training run leaves in its output folder: image grids, loss curves, report.html. */
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tileImages, unitToByte } from '@onnxvae/core';
-import { lineChartPng } from './charts.js';
+import { type LineSeries, lineChartSvg, svgToPng } from './line-chart-svg.js';
 import { encodePng } from './png-codec.js';
+import { reportHtml } from './run-page.js';
+import type { EpochMetrics, RunView } from './run-view.js';
+
+export type { EpochMetrics, RunInfo, RunProgress, RunStatus, RunView, StepRecord } from './run-view.js';
 
 export interface GrayImage {
   width: number;
@@ -61,82 +65,30 @@ export function writeImageGrid(
   writeFileSync(path, encodePng(g.width, g.height, g.channels, g.pixels));
 }
 
-export interface EpochMetrics {
-  epoch: number;
-  train_elbo: number;
-  test_elbo: number;
-  train_rec?: number;
-  train_kl?: number;
-  seconds?: number;
-  samples_per_s?: number;
-  /** The last epoch of a run trained with an IWAE estimate (train --eval-k K): mean log p(x) ≈ IWAE on the test set. */
-  test_iwae?: number;
-  /** Its importance samples K. */
-  iwae_k?: number;
-}
-
-export function writeLossCurve(path: string, metrics: EpochMetrics[], stepLosses: number[]): void {
-  const series = [
-    { name: 'train ELBO', values: metrics.map((m) => m.train_elbo), color: [31, 119, 180] as const },
-    { name: 'test ELBO', values: metrics.map((m) => m.test_elbo), color: [214, 39, 40] as const },
-  ];
+/** loss-curve.png (train and test ELBO per epoch) and, with more than one step, loss-curve-steps.png (loss per step). */
+export async function writeLossCurve(path: string, metrics: EpochMetrics[], steps: { step: number[]; loss: number[] }): Promise<void> {
   // Epochs count from 1, as in metrics.jsonl and the report's table; a resumed run's metrics still start at its epoch 1.
-  const xFirst = metrics[0]?.epoch ?? 1;
-  writeFileSync(path, lineChartPng(series, { width: 720, height: 420, title: 'ELBO per epoch (nats)', xFirst }));
-  if (stepLosses.length > 1) {
-    writeFileSync(
-      path.replace(/\.png$/, '-steps.png'),
-      lineChartPng([{ name: 'loss per step', values: stepLosses, color: [44, 160, 44] }], {
-        width: 720,
-        height: 420,
-        title: 'training loss per step (nats)',
-      }),
-    );
+  const epochs = metrics.map((m) => m.epoch);
+  const series: LineSeries[] = [
+    { name: 'train ELBO', x: epochs, y: metrics.map((m) => m.train_elbo), color: '#1f77b4' },
+    { name: 'test ELBO', x: epochs, y: metrics.map((m) => m.test_elbo), color: '#d62728' },
+  ];
+  const size = { width: 720, height: 420 };
+  const chart = lineChartSvg(series, { ...size, title: 'ELBO per epoch', xLabel: 'epoch', yLabel: 'nats per example', integerX: true });
+  writeFileSync(path, await svgToPng(chart));
+  if (steps.step.length > 1) {
+    const stepChart = lineChartSvg([{ name: 'loss per step', x: steps.step, y: steps.loss, color: '#2ca02c' }], {
+      ...size,
+      title: 'Training loss per step',
+      xLabel: 'step',
+      yLabel: 'nats per example',
+      integerX: true,
+    });
+    writeFileSync(path.replace(/\.png$/, '-steps.png'), await svgToPng(stepChart));
   }
 }
 
-const esc = (s: string) => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c] as string);
-
-export function writeReport(
-  dir: string,
-  info: {
-    title: string;
-    config: unknown;
-    metrics: EpochMetrics[];
-    provider: string;
-    notes: string[];
-    /** The data in words: examples, source, binarization. */
-    data?: string;
-  },
-): void {
-  const last = info.metrics[info.metrics.length - 1];
-  const result =
-    last === undefined
-      ? ''
-      : `<p>Test ELBO after epoch ${last.epoch}: <b>${last.test_elbo.toFixed(2)} nats</b>` +
-        (last.test_iwae === undefined ? '' : `; test log p(x) ≈ <b>${last.test_iwae.toFixed(2)} nats</b> (IWAE, K = ${last.iwae_k})`) +
-        '</p>';
-  const rows = info.metrics
-    .map(
-      (m) =>
-        `<tr><td>${m.epoch}</td><td>${m.train_elbo.toFixed(2)}</td><td>${m.test_elbo.toFixed(2)}</td><td>${m.train_rec?.toFixed(2) ?? ''}</td><td>${m.train_kl?.toFixed(2) ?? ''}</td><td>${m.samples_per_s?.toFixed(0) ?? ''}</td></tr>`,
-    )
-    .join('\n');
-  const html = `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><title>${esc(info.title)}</title>
-<style>body{font:14px system-ui,sans-serif;margin:2em;max-width:1100px}img{image-rendering:pixelated;border:1px solid #ccc;margin:4px}
-table{border-collapse:collapse}td,th{border:1px solid #ddd;padding:3px 8px;text-align:right}pre{background:#f6f6f6;padding:1em;overflow:auto}</style></head>
-<body><h1>${esc(info.title)}</h1>
-<p>Provider: <b>${esc(info.provider)}</b>${info.notes.length ? ` (${esc(info.notes.join('; '))})` : ''}</p>
-${info.data === undefined ? '' : `<p>Data: ${esc(info.data)}</p>\n`}${result}
-<h2>Samples from the prior</h2><img src="samples.png" alt="samples">
-<h2>Reconstructions</h2><p>Top rows: test images; bottom rows: their reconstructions.</p><img src="reconstructions.png" alt="reconstructions">
-<h2>Training</h2><img src="loss-curve.png" alt="ELBO per epoch"> <img src="loss-curve-steps.png" alt="loss per step">
-<table><tr><th>epoch</th><th>train ELBO</th><th>test ELBO</th><th>rec</th><th>KL</th><th>samples/s</th></tr>
-${rows}
-</table>
-<h2>Model</h2><pre>${esc(JSON.stringify(info.config, null, 2))}</pre>
-</body></html>
-`;
-  writeFileSync(join(dir, 'report.html'), html);
+/** report.html: the run page (uPlot charts, picture strips, facts, epochs, config) with its scripts and data inline. */
+export function writeReport(dir: string, view: RunView): void {
+  writeFileSync(join(dir, 'report.html'), reportHtml(view));
 }

