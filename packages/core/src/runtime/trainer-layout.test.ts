@@ -27,8 +27,10 @@ async function train(over: VaeConfigInput, layout: 'flat' | 'named', steps: numb
 function expectSame(a: ModelState, b: ModelState) {
   expect(Object.keys(a.params)).toEqual(Object.keys(b.params));
   expect(Object.keys(a.optState)).toEqual(Object.keys(b.optState));
-  for (const k of Object.keys(a.params)) expect(Array.from(a.params[k].data), k).toEqual(Array.from(b.params[k].data));
-  for (const k of Object.keys(a.optState)) expect(Array.from(a.optState[k].data), k).toEqual(Array.from(b.optState[k].data));
+  for (const k of Object.keys(a.params))
+    expect(Array.from(a.params[k].data as Float64Array), k).toEqual(Array.from(b.params[k].data as Float64Array));
+  for (const k of Object.keys(a.optState))
+    expect(Array.from(a.optState[k].data as Float64Array), k).toEqual(Array.from(b.optState[k].data as Float64Array));
   expect(a.training.step).toBe(b.training.step);
 }
 
@@ -86,7 +88,7 @@ describe('train_step layouts', () => {
     expect(Object.keys(views)).toEqual(Object.keys(snap.params));
     for (const [k, v] of Object.entries(views)) {
       expect([...v.dims]).toEqual(snap.params[k].shape);
-      expect(Array.from(v.data as Float32Array)).toEqual(Array.from(snap.params[k].data));
+      expect(Array.from(v.data as Float32Array)).toEqual(Array.from(snap.params[k].data as Float32Array));
     }
   });
 
