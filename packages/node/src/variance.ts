@@ -14,7 +14,8 @@ import { ensureWritableDir, readBundleDir } from './bundle-io.js';
 import { type Binarization, fixedBernoulliBinarize } from './data/binarize.js';
 import type { Dataset } from './data/dataset.js';
 import { asTrained, binarizationOf, type DataSpec, loadData, loadTestData } from './data/source.js';
-import { barChartPng, type Rgb } from './report/png.js';
+import { barChartSvg } from './report/bar-chart-svg.js';
+import { svgToPng } from './report/line-chart-svg.js';
 import { createNodeRuntime, type ProviderChoice } from './session.js';
 import { inputShapeFor } from './train.js';
 
@@ -47,13 +48,7 @@ export interface VarianceCommandResult {
   files: { table: string; json: string; png: string };
 }
 
-const COLORS: Rgb[] = [
-  [31, 119, 180],
-  [214, 39, 40],
-  [255, 127, 14],
-  [44, 160, 44],
-  [148, 103, 189],
-];
+const COLORS = ['#1f77b4', '#d62728', '#ff7f0e', '#2ca02c', '#9467bd'];
 
 /** A short axis label for a parameter name: encoder.mlp.fc1.weight → E.FC1.W. */
 export function shortParamName(name: string): string {
@@ -182,15 +177,14 @@ export async function gradientVarianceReport(opts: VarianceCommandOptions): Prom
     values: [...e.params.map((p) => p.meanVariance), e.meanVariance],
     color: COLORS[i % COLORS.length],
   }));
-  writeFileSync(
-    files.png,
-    barChartPng(series, {
-      width: Math.max(640, 90 * groups.length),
-      height: 420,
-      title: `gradient variance, ${report.draws} draws, M=${report.samples}, batch ${report.batch}`,
-      groups,
-      log: true,
-    }),
-  );
+  const svg = barChartSvg(series, {
+    width: Math.max(640, 90 * groups.length),
+    height: 420,
+    title: `gradient variance, ${report.draws} draws, M=${report.samples}, batch ${report.batch}`,
+    yLabel: 'mean variance of the gradient',
+    groups,
+    log: true,
+  });
+  writeFileSync(files.png, await svgToPng(svg));
   return { report, table, files };
 }
