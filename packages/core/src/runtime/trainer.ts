@@ -11,7 +11,7 @@ import { fillLatentNoise, latentWidth } from '../models/discrete.js';
 import { FLAT_PARAMS, type FlatEntry, flatLayout, flatStateNames, TRAIN_METRICS, updatedName } from '../models/graphs.js';
 import { Prng } from '../random/prng.js';
 import type { OrtModule } from './runtime.js';
-import { type FloatArray, floatTensor, meanOf, namedFeeds, scalarTensor, toTensorData } from './tensors.js';
+import { type FloatArray, floatTensor, hostData, meanOf, namedFeeds, scalarTensor, toTensorData } from './tensors.js';
 
 export interface StepMetrics {
   loss: number;
@@ -189,10 +189,10 @@ export class Trainer {
     const params: Record<string, TensorData> = {};
     const optState: Record<string, TensorData> = {};
     if (this.flat) {
-      this.unpack((await toTensorData(this.params[FLAT_PARAMS], this.dtype)).data as FloatArray, '', params);
+      this.unpack((await hostData(this.params[FLAT_PARAMS])) as FloatArray, '', params); // unpack copies
       const kinds = new Set(flatStateNames(this.manifest.config));
       for (const [k, t] of Object.entries(this.optState)) {
-        if (kinds.has(k)) this.unpack((await toTensorData(t, this.dtype)).data as FloatArray, `.${k}`, optState);
+        if (kinds.has(k)) this.unpack((await hostData(t)) as FloatArray, `.${k}`, optState);
         else optState[k] = await toTensorData(t, this.dtype);
       }
       // In the manifest's order, as the named layout gives them.
