@@ -97,7 +97,8 @@ async function main(): Promise<void> {
   const sliderLabel = classes === undefined ? undefined : Number(params.get('label') ?? 0);
   const sampleLabels = classes === undefined ? undefined : Array.from({ length: 16 }, (_, i) => i % classes);
   state.decode = async (z, n) => Array.from(await model.sampler.decode(Float32Array.from(z), n, sliderLabel));
-  $('status').textContent = `Running on ${rt.provider} (${rt.notes.join('; ')}). Model: ${modelUrl}, latent size ${L}.`;
+  const weights = model.weights === 'float16' ? ', float16 weights' : '';
+  $('status').textContent = `Running on ${rt.provider} (${rt.notes.join('; ')}). Model: ${modelUrl}, latent size ${L}${weights}.`;
 
   // Samples.
   const prng = new Prng(Number(params.get('seed') ?? 1));

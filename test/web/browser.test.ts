@@ -17,7 +17,7 @@ import { buildDemo } from '../../demo/build.mjs';
 // @ts-expect-error: plain .mjs helpers without type declarations
 import { startServer } from '../../demo/serve.mjs';
 import type { DemoState } from '../../demo/state.js';
-import { createBundle, initialState, openSampler, resolveConfig } from '../../packages/core/src/index.js';
+import { createBundle, initialState, openSampler, resolveConfig, withFloat16Weights } from '../../packages/core/src/index.js';
 import { readBundleDir, writeBundle } from '../../packages/node/src/bundle-io.js';
 import { createNodeRuntime } from '../../packages/node/src/session.js';
 import { decodePng } from './png-decode.js';
@@ -54,6 +54,8 @@ const contexts: BrowserContext[] = [];
 const badDir = mkdtempSync(join(tmpdir(), 'onnxvae-bad-model-'));
 /** A conditional bundle (784-32-4, 10 classes, fresh weights), mounted at /test-models/cvae/. */
 const cvaeDir = mkdtempSync(join(tmpdir(), 'onnxvae-cvae-'));
+/** models/mnist with float16 weights (what `onnxvae export --fp16` writes), mounted at /test-models/fp16/. */
+const fp16Dir = mkdtempSync(join(tmpdir(), 'onnxvae-fp16-'));
 
 async function launch(webgpu: boolean): Promise<BrowserContext> {
   const ctx = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'onnxvae-chromium-')), {
@@ -150,7 +152,10 @@ const maxAbsDiff = (a: ArrayLike<number>, b: ArrayLike<number>) => {
 describe.skipIf(!haveChromium)('demo page in headless Chromium', () => {
   beforeAll(async () => {
     await buildDemo();
-    server = await startServer(0, { root, mounts: { '/test-models/bad-model/': badDir, '/test-models/cvae/': cvaeDir } });
+    server = await startServer(0, {
+      root,
+      mounts: { '/test-models/bad-model/': badDir, '/test-models/cvae/': cvaeDir, '/test-models/fp16/': fp16Dir },
+    });
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
     // A copy of the model with one byte of decoder.onnx flipped: the manifest's sha256 must catch it.
     cpSync(join(root, 'models/mnist'), badDir, { recursive: true });
@@ -159,6 +164,7 @@ describe.skipIf(!haveChromium)('demo page in headless Chromium', () => {
     writeFileSync(join(badDir, 'decoder.onnx'), dec);
     const cvae = resolveConfig({ inputShape: [784], hidden: [32], latent: 4, conditional: { classes: 10, prior: 'learned' } });
     writeBundle(cvaeDir, await createBundle(cvae, initialState(cvae, 1)));
+    writeBundle(fp16Dir, await withFloat16Weights(await readBundleDir(join(root, 'models/mnist'))));
   }, 120_000);
 
   afterAll(async () => {
@@ -166,6 +172,7 @@ describe.skipIf(!haveChromium)('demo page in headless Chromium', () => {
     server?.close();
     rmSync(badDir, { recursive: true, force: true });
     rmSync(cvaeDir, { recursive: true, force: true });
+    rmSync(fp16Dir, { recursive: true, force: true });
   });
 
   it('renders on WebGPU, matches onnxruntime-node, fine-tunes, and its screenshot is not blank', async () => {
@@ -311,4 +318,24 @@ describe.skipIf(!haveChromium)('demo page in headless Chromium', () => {
     const tampered = await open(ctx, 'provider=wasm&model=/test-models/bad-model');
     expect(tampered.demo.error).toMatch(/decoder\.onnx: sha256 [0-9a-f]{64} does not match/);
   }, 120_000);
+
+  it('runs a bundle exported with float16 weights on WebGPU and on WASM, within float16 rounding of float32', async () => {
+    // The same z through the float16 decoder in the page and the float32 decoder on onnxruntime-node. float16 keeps
+    // 11 significant bits: `export --fp16` measures 5.9e-4 max on 1,000 samples; 3e-3 bounds it with the provider's
+    // own rounding (1e-5 WASM, 1e-3 WebGPU) on top. It must differ at all: else the page loaded float32 weights.
+    const z = Array.from({ length: 8 * 20 }, (_, i) => Math.sin(1.7 * i + 0.3) * 1.5);
+    const want = await nodeDecode(z, 8);
+    for (const webgpu of [true, false]) {
+      const ctx = await launch(webgpu);
+      const { page, demo } = await open(ctx, `provider=${webgpu ? 'webgpu' : 'wasm'}&model=/test-models/fp16`);
+      expect(demo.error).toBeUndefined();
+      expect(demo.provider).toBe(webgpu ? 'webgpu' : 'wasm');
+      const got = await page.evaluate((zz) => (window.__demo.decode as NonNullable<Demo['decode']>)(zz, 8), z);
+      const d = maxAbsDiff(got, want);
+      console.info(`float16 weights on ${demo.provider} vs float32 on onnxruntime-node: max |Δpixel| ${d.toExponential(2)}`);
+      expect(d).toBeGreaterThan(0);
+      expect(d).toBeLessThan(3e-3);
+      expect(await page.textContent('#status')).toMatch(/float16 weights/);
+    }
+  }, 180_000);
 });

@@ -24,6 +24,7 @@ export {
   type BundleFile,
   type BundleOptions,
   createBundle,
+  type DeployInfo,
   initialState,
   type LoadedBundle,
   loadBundle,
@@ -31,6 +32,7 @@ export {
   type ModelState,
   parseManifest,
   verifyFile,
+  withFloat16Weights,
 } from './artifacts/bundle.js';
 export { decodeSafetensors, encodeSafetensors, SafetensorsError, type SafetensorsFile } from './artifacts/safetensors.js';
 export { sha256Hex } from './artifacts/sha256.js';
@@ -42,6 +44,7 @@ export { imageDims } from './image/dims.js';
 export { type TiledImages, type TileOptions, tileImages, unitToByte } from './image/tile.js';
 // The graph builder (g.MatMul(…), g.Slice(…): one method per op, installed by ops/builder.ts), ONNX in and out.
 export type { DType } from './ir/dtype.js';
+export { FLOAT16_MAX, fromFloat16, toFloat16 } from './ir/float16.js';
 export { Graph, type Node, type Operand, Value } from './ir/graph.js';
 export { ModelParseError, type ParsedModel, parseModel, type SerializeOptions, serializeModel } from './ir/serialize.js';
 export { type Dim, formatShape, type Shape, ShapeError } from './ir/shape.js';
@@ -65,6 +68,7 @@ export {
   buildEncoder,
   buildEval,
   buildTrainStep,
+  type DeployGraphOptions,
   optimizerStateSpecs,
   parameterSpecs,
   type TrainStepOptions,

@@ -57,6 +57,7 @@ export function queuedSessions(runtime: SessionHost): SessionHost {
 }
 
 export class WebModel {
+  private rebuilt = false;
   private constructor(
     readonly runtime: WebRuntime,
     readonly baseUrl: string,
@@ -87,6 +88,7 @@ export class WebModel {
     );
     const old = this.current;
     this.current = next;
+    this.rebuilt = true;
     await old.release();
   }
 
@@ -98,6 +100,15 @@ export class WebModel {
   /** The classes of a conditional model (sample with `label`), undefined for a plain one. */
   get classes(): number | undefined {
     return this.manifest.config.conditional?.classes;
+  }
+
+  /**
+   * How decoder.onnx and encoder.onnx store their weights: 'float16' for a bundle exported with `onnxvae export
+   * --fp16` (half the download; the graphs still take and give float32), else the config's dtype. After
+   * `useParams` the graphs are rebuilt at the config's dtype.
+   */
+  get weights(): string {
+    return (this.rebuilt ? undefined : this.manifest.deploy?.weights) ?? this.manifest.config.dtype;
   }
 
   /** Height and width of an example, for drawing. */

@@ -14,6 +14,7 @@ import {
   BUNDLE_FORMAT_VERSION,
   BundleError,
   type BundleFile,
+  type DeployInfo,
   type Manifest,
   parseManifest,
   type TensorEntry,
@@ -111,6 +112,40 @@ export async function createBundle(config: VaeConfig, st: ModelState, opts: Bund
     evalSamples,
     training: st.training,
     metrics: st.metrics,
+  };
+  return { manifest, files };
+}
+
+/**
+ * The bundle for deployment with float16 weights: decoder.onnx and encoder.onnx rebuilt from the checkpoint's
+ * parameters with every weight stored as float16 and cast back to the config's dtype (about half the bytes; inputs,
+ * outputs and arithmetic unchanged), rehashed in a new manifest whose `deploy` says so. The checkpoint,
+ * train_step.onnx and eval.onnx are kept as they are (fine-tuning and evaluation stay at full precision).
+ * `measured` (e.g. the pixel error the export measured) is recorded in manifest.deploy. A weight float16 cannot
+ * hold (|w| > 65504) throws a RangeError naming the parameter.
+ */
+export async function withFloat16Weights(b: LoadedBundle, measured: Pick<DeployInfo, 'pixelError'> = {}): Promise<Bundle> {
+  const cfg = b.manifest.config;
+  const params = b.state.params;
+  const meta = { metadata: { config: JSON.stringify(cfg) } };
+  const enc = buildEncoder(cfg, params, { weights: 'float16' });
+  const dec = buildDecoder(cfg, params, { weights: 'float16' });
+  const files = { ...b.files, 'encoder.onnx': serializeModel(enc, meta), 'decoder.onnx': serializeModel(dec, meta) };
+  const full = {
+    decoder: serializeModel(buildDecoder(cfg, params), meta).length,
+    encoder: serializeModel(buildEncoder(cfg, params), meta).length,
+  };
+  const hashed = { ...b.manifest.files };
+  for (const f of ['encoder.onnx', 'decoder.onnx'] as const) hashed[f] = { sha256: await sha256Hex(files[f]), bytes: files[f].length };
+  const manifest: Manifest = {
+    ...b.manifest,
+    files: hashed,
+    graphs: {
+      ...b.manifest.graphs,
+      encoder: { file: 'encoder.onnx', ...signature(enc) },
+      decoder: { file: 'decoder.onnx', ...signature(dec) },
+    },
+    deploy: { weights: 'float16', fullPrecisionBytes: full, ...measured },
   };
   return { manifest, files };
 }

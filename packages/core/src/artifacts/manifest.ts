@@ -77,6 +77,21 @@ export interface Manifest {
   training: TrainingState;
   /** One object per epoch (or evaluation) so far. */
   metrics: Record<string, number>[];
+  /** Present when the deployable graphs were rewritten for size (`onnxvae export --fp16`). */
+  deploy?: DeployInfo;
+}
+
+/**
+ * How decoder.onnx and encoder.onnx were rewritten for deployment. The checkpoint, train_step.onnx and eval.onnx keep
+ * the config's dtype, so training, fine-tuning and evaluation are unchanged.
+ */
+export interface DeployInfo {
+  /** The graphs store every weight as float16 and Cast it to the config's dtype; inputs and outputs are unchanged. */
+  weights: 'float16';
+  /** What the export measured: decoded pixel means against the full-precision decoder, on `samples` prior draws. */
+  pixelError?: { samples: number; max: number; mean: number };
+  /** decoder.onnx's size at full precision, for comparison with files['decoder.onnx'].bytes. */
+  fullPrecisionBytes?: { decoder: number; encoder: number };
 }
 
 // BundleError (errors.ts): a bundle that cannot be used as it is; the message names the file and the field or tensor.
@@ -296,6 +311,40 @@ function signatureEntry(v: unknown, field: string, bad: Bad): TensorInfo {
   );
 }
 
+function deployInfo(v: unknown, field: string, bad: Bad): DeployInfo {
+  const bytes = (x: unknown, f: string) => int(x, f, bad, 0, MAX_DIM);
+  const error = (x: unknown, f: string) => {
+    const e = finite(x, f, bad);
+    if (e < 0) bad(f, `must be ≥ 0, got ${e}`);
+    return e;
+  };
+  return fields<DeployInfo>(
+    asObject(v, field, bad),
+    {
+      weights: (x, f) => {
+        if (x !== 'float16') bad(f, `must be "float16", got ${brief(x)}`);
+        return 'float16';
+      },
+      pixelError: (x, f) =>
+        fields<NonNullable<DeployInfo['pixelError']>>(
+          asObject(x, f, bad),
+          { samples: (y, g) => int(y, g, bad, 1, MAX_DIM), max: error, mean: error },
+          f,
+          bad,
+          ['samples', 'max', 'mean'],
+        ),
+      fullPrecisionBytes: (x, f) =>
+        fields<NonNullable<DeployInfo['fullPrecisionBytes']>>(asObject(x, f, bad), { decoder: bytes, encoder: bytes }, f, bad, [
+          'decoder',
+          'encoder',
+        ]),
+    },
+    field,
+    bad,
+    ['weights'],
+  );
+}
+
 function graphs(v: unknown, bad: Bad): Manifest['graphs'] {
   const o = asObject(v, 'graphs', bad);
   onlyKnown(o, BUNDLE_GRAPHS, 'graphs', bad);
@@ -476,8 +525,11 @@ export function parseManifest(text: string, source = 'manifest.json'): Manifest 
     evalSamples: (x, f) => (typeof x === 'string' ? str(x, f, bad) : int(x, f, bad, 1, MAX_DIM)),
     training: (x) => training(x, bad),
     metrics: (x) => metrics(x, bad),
+    deploy: (x, f) => deployInfo(x, f, bad),
   };
-  const m = fields<Manifest>(o, checks, '', bad, Object.keys(checks) as (keyof Manifest & string)[]);
+  const optional = new Set(['deploy']);
+  const required = Object.keys(checks).filter((k) => !optional.has(k)) as (keyof Manifest & string)[];
+  const m = fields<Manifest>(o, checks, '', bad, required);
   checkTensorsFitConfig(m, bad);
   return m;
 }

@@ -293,16 +293,25 @@ export function buildEval(cfg: VaeConfig, samples: number | string = 'samples'):
   return g;
 }
 
+/** How the deployable graphs (encoder, decoder) store their weights. */
+export interface DeployGraphOptions {
+  /**
+   * 'float16': every weight as float16 and a Cast to the config's dtype (half the file; inputs, outputs and the
+   * arithmetic stay in the config's dtype). Default: the config's dtype.
+   */
+  weights?: 'float16';
+}
+
 /**
  * encoder: x [batch, D] (and the family's inputs) → the family's encoder outputs, weights embedded: mu, logvar
  * [batch, L] (for discrete latents the mean and log-variance of q's bits or one-hot entries, and the logits).
  */
-export function buildEncoder(cfg: VaeConfig, values: Record<string, TensorData>): Graph {
+export function buildEncoder(cfg: VaeConfig, values: Record<string, TensorData>, opts: DeployGraphOptions = {}): Graph {
   const family = latentFamily(cfg);
   const g = new Graph('encoder');
   const x = g.input('x', cfg.dtype, [BATCH, inputSize(cfg)]);
   const cond = familyInputs(g, cfg, family);
-  const q = family.encode(g, ParamBinder.embedded(values, cfg.dtype), x, cond);
+  const q = family.encode(g, ParamBinder.embedded(values, cfg.dtype, { storage: opts.weights }), x, cond);
   for (const [name, v] of Object.entries(family.encoderOutputs(g, q))) g.output(v, name);
   return g;
 }
@@ -311,12 +320,12 @@ export function buildEncoder(cfg: VaeConfig, values: Record<string, TensorData>)
  * decoder: z [batch, W] (a draw from the prior, as the family's decoderInput says) and the family's inputs →
  * x_mean [batch, D] (pixel probabilities or means), weights embedded.
  */
-export function buildDecoder(cfg: VaeConfig, values: Record<string, TensorData>): Graph {
+export function buildDecoder(cfg: VaeConfig, values: Record<string, TensorData>, opts: DeployGraphOptions = {}): Graph {
   const family = latentFamily(cfg);
   const g = new Graph('decoder');
   const z = g.input('z', cfg.dtype, [BATCH, family.decoderInput.width]);
   const cond = familyInputs(g, cfg, family);
-  const p = ParamBinder.embedded(values, cfg.dtype);
+  const p = ParamBinder.embedded(values, cfg.dtype, { storage: opts.weights });
   const loc = family.generate ? family.generate(g, p, z, cond) : family.decode(g, p, z, cond);
   g.output(decoderMean(g, cfg, loc), 'x_mean');
   return g;

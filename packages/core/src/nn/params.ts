@@ -1,4 +1,5 @@
 import type { DType } from '../ir/dtype.js';
+import { toFloat16 } from '../ir/float16.js';
 import type { Graph, Value } from '../ir/graph.js';
 import { formatShape } from '../ir/shape.js';
 import { type TensorData, tensorData } from '../ir/tensor.js';
@@ -27,15 +28,20 @@ export class ParamBinder {
     readonly dtype: DType,
     private readonly values?: Record<string, TensorData>,
     private readonly given?: Record<string, Value>,
+    private readonly storage?: 'float16',
   ) {}
 
   /** Parameters become graph inputs named exactly as the parameters. */
   static inputs(dtype: DType = 'float32'): ParamBinder {
     return new ParamBinder('input', dtype);
   }
-  /** Parameters are embedded as initializers with these values. */
-  static embedded(values: Record<string, TensorData>, dtype: DType = 'float32'): ParamBinder {
-    return new ParamBinder('embed', dtype, values);
+  /**
+   * Parameters are embedded as initializers with these values. `storage: 'float16'` stores each as float16 (half the
+   * bytes) followed by a Cast to `dtype`, so the graph computes and answers in `dtype` as before (a deployment format:
+   * ONNX Runtime folds the Casts when it loads the model).
+   */
+  static embedded(values: Record<string, TensorData>, dtype: DType = 'float32', opts: { storage?: 'float16' } = {}): ParamBinder {
+    return new ParamBinder('embed', dtype, values, undefined, opts.storage);
   }
   /** Parameters are existing values (e.g. loop-carried ones in a Loop body). */
   static given(values: Record<string, Value>, dtype: DType = 'float32'): ParamBinder {
@@ -54,7 +60,12 @@ export class ParamBinder {
       if (formatShape(t.shape) !== formatShape(shape)) {
         throw new Error(`parameter '${name}' has shape ${formatShape(t.shape)} in the checkpoint, the model needs ${formatShape(shape)}`);
       }
-      v = g.initializer(name, t.dtype === this.dtype ? t : tensorData(this.dtype, t.shape, Array.from(t.data as Float32Array)));
+      if (this.storage === 'float16') {
+        const half = tensorData('float16', t.shape, toFloat16(t.data as Float32Array, `parameter '${name}'`));
+        v = g.Cast(g.initializer(`${name}.float16`, half), this.dtype);
+      } else {
+        v = g.initializer(name, t.dtype === this.dtype ? t : tensorData(this.dtype, t.shape, Array.from(t.data as Float32Array)));
+      }
     } else {
       const gv = this.given?.[name];
       if (!gv) throw new Error(`parameter '${name}' was not given`);

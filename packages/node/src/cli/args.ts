@@ -61,6 +61,7 @@ export const OPTIONS = {
   beta: { type: 'string' },
   k: { type: 'string' },
   json: { type: 'boolean' },
+  fp16: { type: 'boolean' },
   n: { type: 'string' },
   temperature: { type: 'string' },
   steps: { type: 'string' },

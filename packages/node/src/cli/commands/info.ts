@@ -17,6 +17,18 @@ async function run({ cmd, v, pos, out, note }: CommandContext): Promise<number> 
     tensors: m.params.length,
     training: `epoch ${m.training.epoch}, step ${m.training.step}, seed ${m.training.seed}`,
     last: last ?? null,
+    ...(m.deploy
+      ? {
+          deploy:
+            `decoder.onnx and encoder.onnx store float16 weights` +
+            (m.deploy.fullPrecisionBytes
+              ? ` (${m.files['decoder.onnx'].bytes} bytes, ${m.deploy.fullPrecisionBytes.decoder} at full precision)`
+              : '') +
+            (m.deploy.pixelError
+              ? `; pixel error against float32 on ${m.deploy.pixelError.samples} prior samples: max ${m.deploy.pixelError.max.toExponential(2)}, mean ${m.deploy.pixelError.mean.toExponential(2)}`
+              : ''),
+        }
+      : {}),
     files: Object.fromEntries(Object.entries(m.files).map(([f, e]) => [f, `${e.bytes} bytes, sha256 ${e.sha256.slice(0, 12)}…`])),
   };
   out(
