@@ -273,6 +273,30 @@ describe('training, metrics, graphs and files are checked', () => {
       m.extra = 1;
     }, /extra is not a known field/);
   });
+
+  it('deploy (export --fp16) is optional, and checked when present', async () => {
+    const ok = { weights: 'float16', fullPrecisionBytes: { decoder: 10, encoder: 12 }, pixelError: { samples: 1000, max: 5e-4, mean: 2e-5 } };
+    const b = await loadEdited((m) => {
+      m.deploy = ok;
+    });
+    expect(b.manifest.deploy).toEqual(ok);
+    expect((await loadEdited(() => undefined)).manifest.deploy).toBeUndefined();
+    await expectRefused((m) => {
+      m.deploy = { weights: 'int4' };
+    }, /deploy\.weights must be "float16", got "int4"/);
+    await expectRefused((m) => {
+      m.deploy = { ...ok, pixelError: { samples: 1000, max: -1, mean: 0 } };
+    }, /deploy\.pixelError\.max must be ≥ 0, got -1/);
+    await expectRefused((m) => {
+      m.deploy = { ...ok, pixelError: { samples: 1000, max: null, mean: 0 } };
+    }, /deploy\.pixelError\.max must be a finite number/);
+    await expectRefused((m) => {
+      m.deploy = { ...ok, quantized: true };
+    }, /deploy\.quantized is not a known field/);
+    await expectRefused((m) => {
+      m.deploy = { fullPrecisionBytes: { decoder: 1, encoder: 2 } };
+    }, /deploy\.weights is missing/);
+  });
 });
 
 describe('manifest JSON itself', () => {
