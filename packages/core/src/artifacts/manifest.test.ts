@@ -275,7 +275,11 @@ describe('training, metrics, graphs and files are checked', () => {
   });
 
   it('deploy (export --fp16) is optional, and checked when present', async () => {
-    const ok = { weights: 'float16', fullPrecisionBytes: { decoder: 10, encoder: 12 }, pixelError: { samples: 1000, max: 5e-4, mean: 2e-5 } };
+    const ok = {
+      weights: 'float16',
+      fullPrecisionBytes: { decoder: 10, encoder: 12 },
+      pixelError: { samples: 1000, max: 5e-4, mean: 2e-5 },
+    };
     const b = await loadEdited((m) => {
       m.deploy = ok;
     });
