@@ -30,6 +30,10 @@ const OPTIONAL_FIELDS: Readonly<Record<OptionalField, Kind>> = {
   estimator: 'string',
   baseline: 'string',
   baselineDecay: 'number',
+  inference: 'string',
+  examples: 'number',
+  refineSteps: 'number',
+  refineLr: 'number',
 };
 
 /** Optional fields inside the reference model's nested objects. */

@@ -264,7 +264,16 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       `model config: inputShape [${opts.config.inputShape}] does not match the data's [${inputShape}] (leave it out: it follows the data)`,
     );
   }
-  const cfg = resolveConfig({ ...config, inputShape });
+  // Per-datapoint inference: one row of the q table per training example (models/per-datapoint-training.ts).
+  const perDatapoint = config?.inference === 'per-datapoint';
+  if (perDatapoint && config?.examples !== undefined && config.examples !== trainSet.n) {
+    throw new TrainingError(
+      `model config: examples ${config.examples} does not match the ${trainSet.n} training examples (leave it out: it follows the data)`,
+    );
+  }
+  if (perDatapoint && (opts.fusedSteps ?? 1) !== 1)
+    throw new TrainingError('--fused: per-datapoint inference runs one step per train_step (the q table rows are gathered per step)');
+  const cfg = resolveConfig({ ...config, inputShape, ...(perDatapoint ? { examples: trainSet.n } : {}) });
   checkLabels(cfg, trainSet, 'training data');
   checkLabels(cfg, testSet, 'test data');
   const dataInfo = {
@@ -316,6 +325,12 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
   state.training.data = dataInfo;
   const fused = opts.fusedSteps ?? 1;
   const graphs = await createBundle(cfg, state, { fusedSteps: fused });
+  if (perDatapoint) {
+    log(
+      `per-datapoint inference: q_i = N(μ_i, σ_i²) for each of the ${cfg.examples} training examples, a ${cfg.examples} × ${cfg.latent} table ` +
+        `trained with the decoder (Adam, lr ${cfg.refineLr}); no encoder. A new x (test ELBO, eval, pictures) is fitted by ${cfg.refineSteps} Adam steps.`,
+    );
+  }
   const trainSession = await runtime.createSession(graphs.files['train_step.onnx'], 'train_step.onnx');
   const evalSession = await runtime.createSession(graphs.files['eval.onnx'], 'eval.onnx');
 
@@ -566,7 +581,9 @@ async function runLoop(opts: TrainOptions, log: (line: string) => void, p: Prepa
         onEpoch: async (e) => {
           progress?.done();
           const seconds = (performance.now() - t0) / 1000;
+          const tTest = performance.now();
           const testRes = await ev().evaluate(testSet.x, testSet.n, { k: 1, batch: 500, seed: TEST_NOISE_SEED, y: testSet.labels });
+          const testSeconds = (performance.now() - tTest) / 1000;
           if (!Number.isFinite(testRes.elbo))
             throw diverged(e.epoch - 1, `the test ELBO is ${testRes.elbo} though the training loss was finite`);
           const iwae = e.epoch === opts.epochs && opts.evalK ? await testIwae(opts.evalK) : undefined;
@@ -578,6 +595,7 @@ async function runLoop(opts: TrainOptions, log: (line: string) => void, p: Prepa
             train_kl: e.kl,
             seconds,
             samples_per_s: (e.runs * fused * batch) / seconds,
+            test_seconds: testSeconds,
             ...(iwae === undefined ? {} : { test_iwae: iwae, iwae_k: opts.evalK }),
           };
           // Pictures like PyTorch's VAE example: the same z and the same test digits after every epoch.
@@ -591,7 +609,10 @@ async function runLoop(opts: TrainOptions, log: (line: string) => void, p: Prepa
           tell('epoch', em, pictures, progressAt(e.epoch, trainer.step));
           log(
             `epoch ${em.epoch}: train ELBO ${em.train_elbo.toFixed(2)}, test ELBO ${em.test_elbo.toFixed(2)} nats` +
-              `${iwae === undefined ? '' : `, test log p(x) ≈ ${iwae.toFixed(2)} nats (IWAE, K=${opts.evalK})`}, ${em.samples_per_s?.toFixed(0)} samples/s`,
+              `${iwae === undefined ? '' : `, test log p(x) ≈ ${iwae.toFixed(2)} nats (IWAE, K=${opts.evalK})`}, ${em.samples_per_s?.toFixed(0)} samples/s` +
+              (cfg.inference === 'per-datapoint'
+                ? ` (test q's fitted by ${cfg.refineSteps} steps each: ${testSeconds.toFixed(2)} s for ${testSet.n} examples)`
+                : ''),
           );
         },
         onCheckpoint: async (e) => {

@@ -258,6 +258,10 @@ function modelConfig(v: unknown, bad: Bad): VaeConfig {
     estimator: (x, f) => s(x, f) as VaeConfig['estimator'],
     baseline: (x, f) => s(x, f) as VaeConfig['baseline'],
     baselineDecay: (x, f) => finite(x, f, bad),
+    inference: (x, f) => s(x, f) as VaeConfig['inference'],
+    examples: positive,
+    refineSteps: positive,
+    refineLr: (x, f) => finite(x, f, bad),
     optimizer: (x, f) => optimizer(x, f, bad),
     dtype: (x, f) => {
       // resolveConfig leaves dtype to the graph builder; a manifest's must be one the graphs are built in.

@@ -12,6 +12,14 @@ import { elboTerms, type GradientEstimator, type StateSpec, type StepInputs } fr
 import { inputSize, type VaeConfig } from './config.js';
 import { gradientEstimator } from './estimators.js';
 import { type Conditions, type LatentFamily, latentFamily } from './families/index.js';
+import {
+  buildPerDatapointEncoder,
+  buildPerDatapointEval,
+  buildPerDatapointTrainStep,
+  isPerDatapoint,
+  perDatapointParameterSpecs,
+  tableStateSpecs,
+} from './per-datapoint-training.js';
 import { decoderMean } from './vae.js';
 
 export type { StateSpec, StepInputs } from './bound.js';
@@ -41,6 +49,8 @@ export function familyInputs(g: Graph, cfg: VaeConfig, family: LatentFamily, lea
 
 /** The model's parameters (names, shapes, inits) in the order the graphs take them. */
 export function parameterSpecs(cfg: VaeConfig): ParamSpec[] {
+  // Per-datapoint inference: θ without an encoder, then the q table (models/per-datapoint-training.ts).
+  if (isPerDatapoint(cfg)) return perDatapointParameterSpecs(cfg);
   const family = latentFamily(cfg);
   const g = new Graph('specs');
   const p = ParamBinder.inputs(cfg.dtype);
@@ -51,6 +61,13 @@ export function parameterSpecs(cfg: VaeConfig): ParamSpec[] {
 }
 
 export function optimizerStateSpecs(cfg: VaeConfig, params: readonly ParamSpec[]): StateSpec[] {
+  if (isPerDatapoint(cfg)) {
+    // θ's state from the configured optimizer; the table's own Adam state and per-row update counts.
+    const table = tableStateSpecs(cfg);
+    const tableParams = new Set(table.map((t) => t.param));
+    const theta = params.filter((p) => !tableParams.has(p.name));
+    return [...theta.flatMap((p) => stateNames(cfg.optimizer, p.name).map((name) => ({ name, param: p.name, shape: p.shape }))), ...table];
+  }
   const perParam = params.flatMap((p) => stateNames(cfg.optimizer, p.name).map((name) => ({ name, param: p.name, shape: p.shape })));
   // An estimator's own state (the score function's moving-average baseline) travels with the optimizer state.
   return [...perParam, ...gradientEstimator(cfg, latentFamily(cfg)).stateSpecs];
@@ -135,6 +152,11 @@ export function flatStateNames(cfg: VaeConfig): string[] {
  * first step's number.
  */
 export function buildTrainStep(cfg: VaeConfig, opts: TrainStepOptions = {}): Graph {
+  if (isPerDatapoint(cfg)) {
+    if ((opts.fusedSteps ?? 1) !== 1)
+      throw new Error('per-datapoint inference: fused steps are not supported (the host gathers the table rows per step)');
+    return buildPerDatapointTrainStep(cfg);
+  }
   if (opts.layout === 'flat') return buildFlatTrainStep(cfg, opts.fusedSteps ?? 1);
   const k = opts.fusedSteps ?? 1;
   const family = latentFamily(cfg);
@@ -279,6 +301,7 @@ export const EVAL_OUTPUTS = ['rec', 'kl', 'elbo', 'log_w'] as const;
  * is built.
  */
 export function buildEval(cfg: VaeConfig, samples: number | string = 'samples'): Graph {
+  if (isPerDatapoint(cfg)) return buildPerDatapointEval(cfg, samples);
   const family = latentFamily(cfg);
   const g = new Graph('eval');
   const dt = cfg.dtype;
@@ -307,6 +330,7 @@ export interface DeployGraphOptions {
  * [batch, L] (for discrete latents the mean and log-variance of q's bits or one-hot entries, and the logits).
  */
 export function buildEncoder(cfg: VaeConfig, values: Record<string, TensorData>, opts: DeployGraphOptions = {}): Graph {
+  if (isPerDatapoint(cfg)) return buildPerDatapointEncoder(cfg, values, opts.weights);
   const family = latentFamily(cfg);
   const g = new Graph('encoder');
   const x = g.input('x', cfg.dtype, [BATCH, inputSize(cfg)]);

@@ -41,7 +41,7 @@ export interface PerDatapointOptions {
 }
 
 /** The family and its free posterior (q's parameters as tensors); an error for a family without one. */
-function freeFamily(cfg: VaeConfig): { family: LatentFamily; free: FreePosterior<unknown> } {
+export function freeFamily(cfg: VaeConfig): { family: LatentFamily; free: FreePosterior<unknown> } {
   const family = latentFamily(cfg);
   const free = family.freePosterior;
   if (!free || !family.reparameterizable) {

@@ -64,7 +64,11 @@ export class Evaluator {
   ) {
     this.params = {};
     const dt = manifest.config.dtype;
+    // eval.onnx takes the parameters it uses: all of them, or θ only for a per-datapoint model (its q table is for
+    // the training examples; eval.onnx fits q for each x it is given).
+    const wanted = new Set(session.inputNames);
     for (const e of manifest.params) {
+      if (!wanted.has(e.name)) continue;
       const p = params[e.name];
       if (!p) throw new FeedError(`Evaluator: parameter '${e.name}' is missing`);
       this.params[e.name] = 'dims' in p ? p : fromTensorData(ort, p, dt);

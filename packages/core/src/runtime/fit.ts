@@ -20,6 +20,8 @@ export interface FitBatch {
   y?: ArrayLike<number>;
   /** Examples in the batch (default: x.length / D). */
   size?: number;
+  /** The examples' indices in the training set: per-datapoint models train the q table's rows of these examples. */
+  indices?: ArrayLike<number>;
 }
 
 /**
@@ -138,7 +140,7 @@ export async function fit(trainer: Trainer, source: BatchSource, opts: FitOption
       if (opts.signal?.aborted) return { aborted: true, epoch, step: trainer.step };
       let m: StepMetrics;
       try {
-        m = await trainer.trainStep(x, size, y);
+        m = await trainer.trainStep(x, size, y, fused === 1 ? group[0].indices : undefined);
       } catch (e) {
         if (e instanceof TrainingDivergedError) e.epoch ??= epoch;
         throw e;

@@ -9,6 +9,7 @@ import { type TensorData, tensorData } from '../ir/tensor.js';
 import { oneHot } from '../models/conditional.js';
 import { fillLatentNoise, latentWidth } from '../models/discrete.js';
 import { FLAT_PARAMS, type FlatEntry, flatLayout, flatStateNames, TRAIN_METRICS, updatedName } from '../models/graphs.js';
+import { tableTensorNames } from '../models/per-datapoint-training.js';
 import { Prng } from '../random/prng.js';
 import type { OrtModule } from './runtime.js';
 import { type FloatArray, floatTensor, hostData, meanOf, namedFeeds, scalarTensor, toTensorData } from './tensors.js';
@@ -47,6 +48,11 @@ export class Trainer {
   private readonly prng: Prng;
   step: number;
   private readonly dtype: 'float32' | 'float64';
+  /**
+   * Per-datapoint models: the q table, its Adam state and per-row update counts on the host, by name, with the
+   * values per row; each step feeds the batch's rows and writes the updated rows back.
+   */
+  private readonly table?: Map<string, { data: FloatArray; width: number; shape: number[] }>;
 
   constructor(
     private readonly ort: OrtModule,
@@ -57,6 +63,21 @@ export class Trainer {
   ) {
     this.dtype = manifest.config.dtype;
     const names = new Set(session.inputNames);
+    const tableNames = manifest.config.inference === 'per-datapoint' ? new Set(tableTensorNames(manifest.config)) : new Set<string>();
+    if (tableNames.size) {
+      this.table = new Map();
+      const n = manifest.config.examples as number;
+      for (const e of [...manifest.params, ...manifest.optimizerState]) {
+        if (!tableNames.has(e.name)) continue;
+        const t = state.params[e.name] ?? state.optState[e.name];
+        if (!t) throw new FeedError(`per-datapoint table '${e.name}' is missing from the state`);
+        const size = e.shape.reduce((a, b) => a * b, 1);
+        if (t.data.length !== size)
+          throw new FeedError(`per-datapoint table '${e.name}' has ${t.data.length} values, [${e.shape}] needs ${size}`);
+        const data = this.dtype === 'float32' ? Float32Array.from(t.data as FloatArray) : Float64Array.from(t.data as FloatArray);
+        this.table.set(e.name, { data, width: size / n, shape: [...e.shape] });
+      }
+    }
     if (names.has(FLAT_PARAMS)) {
       // The flat layout (models/graphs.ts): one vector of all parameters, one per optimizer state kind.
       this.flat = flatLayout(manifest.params).entries;
@@ -70,14 +91,14 @@ export class Trainer {
       this.params = namedFeeds(
         ort,
         this.dtype,
-        manifest.params.map((e) => e.name),
+        manifest.params.map((e) => e.name).filter((n) => !tableNames.has(n)),
         state.params,
         'parameter',
       );
       this.optState = namedFeeds(
         ort,
         this.dtype,
-        manifest.optimizerState.map((e) => e.name),
+        manifest.optimizerState.map((e) => e.name).filter((n) => !tableNames.has(n)),
         state.optState,
         'optimizer state',
       );
@@ -85,7 +106,18 @@ export class Trainer {
     this.prng = Prng.fromState(state.training.prngState);
     this.step = state.training.step;
     const labelInput = manifest.config.conditional ? ['y'] : [];
-    for (const n of ['x', 'eps', ...labelInput, 'step', 'lr', 'beta', ...Object.keys(this.params), ...Object.keys(this.optState)]) {
+    const inputs = [
+      'x',
+      'eps',
+      ...labelInput,
+      'step',
+      'lr',
+      'beta',
+      ...Object.keys(this.params),
+      ...Object.keys(this.optState),
+      ...tableNames,
+    ];
+    for (const n of inputs) {
       if (!names.has(n)) throw new FeedError(`train_step session has no input '${n}'; is it the bundle's train_step.onnx?`);
     }
   }
@@ -104,9 +136,15 @@ export class Trainer {
   /**
    * One train_step run on a batch (x: batch × D values, row-major). With a fused bundle, x holds K batches
    * (K × batch × D) and K optimizer steps run at once. A conditional model also takes the labels y: K × batch
-   * integer classes, or their one-hot rows (K × batch × C values).
+   * integer classes, or their one-hot rows (K × batch × C values). A per-datapoint model also takes the examples'
+   * `indices` in the training set (distinct, 0 … examples − 1): their rows of the q table are trained.
    */
-  async trainStep(x: Float32Array | Float64Array, batch: number, y?: Int32Array | Float32Array | Float64Array): Promise<StepMetrics> {
+  async trainStep(
+    x: Float32Array | Float64Array,
+    batch: number,
+    y?: Int32Array | Float32Array | Float64Array,
+    indices?: ArrayLike<number>,
+  ): Promise<StepMetrics> {
     const cfg = this.manifest.config;
     const k = this.manifest.fusedSteps;
     const d = cfg.inputShape.reduce((a, b) => a * b, 1);
@@ -128,6 +166,7 @@ export class Trainer {
       ...this.labelFeed(y, k, batch),
       ...this.params,
       ...this.optState,
+      ...this.gatherRows(indices, batch),
     };
     const out = await this.session.run(feeds);
     const m = Object.fromEntries(TRAIN_METRICS.map((n) => [n, meanOf(out[n])])) as Record<(typeof TRAIN_METRICS)[number], number>;
@@ -137,11 +176,48 @@ export class Trainer {
         `loss is ${m.loss} at step ${t} (rec ${m.rec}, kl ${m.kl}); parameters were not updated — lower the learning rate or enable gradient clipping`,
       );
     }
+    if (this.table) await this.scatterRows(out, indices as ArrayLike<number>);
     for (const name of Object.keys(this.params)) this.swap(this.params, name, out[updatedName(name)]);
     for (const name of Object.keys(this.optState)) this.swap(this.optState, name, out[updatedName(name)]);
     for (const n of TRAIN_METRICS) out[n].dispose?.();
     this.step += k;
     return { ...m, examples: k * batch, step: this.step };
+  }
+
+  /** The batch's rows of every table tensor as feeds [batch, width] ([batch] for the update counts). */
+  private gatherRows(indices: ArrayLike<number> | undefined, batch: number): Record<string, Tensor> {
+    if (!this.table) return {};
+    const n = this.manifest.config.examples as number;
+    if (!indices) throw new FeedError(`trainStep: this model has per-datapoint q's (${n} rows); pass the batch's example indices`);
+    if (indices.length !== batch) throw new FeedError(`trainStep: ${indices.length} indices for a batch of ${batch} examples`);
+    const seen = new Set<number>();
+    for (let i = 0; i < batch; i++) {
+      const r = indices[i];
+      if (!(Number.isInteger(r) && r >= 0 && r < n))
+        throw new FeedError(`trainStep: example index ${r} (position ${i}) is not a row of the q table (0 … ${n - 1})`);
+      if (seen.has(r)) throw new FeedError(`trainStep: example index ${r} appears twice in one batch (each row takes one update per step)`);
+      seen.add(r);
+    }
+    const feeds: Record<string, Tensor> = {};
+    for (const [name, t] of this.table) {
+      const w = t.width;
+      const rows = this.dtype === 'float32' ? new Float32Array(batch * w) : new Float64Array(batch * w);
+      for (let i = 0; i < batch; i++) rows.set(t.data.subarray(indices[i] * w, (indices[i] + 1) * w), i * w);
+      feeds[name] = floatTensor(this.ort, this.dtype, rows, t.shape.length === 1 ? [batch] : [batch, w]);
+    }
+    return feeds;
+  }
+
+  /** The updated rows back into the table. */
+  private async scatterRows(out: Record<string, Tensor>, indices: ArrayLike<number>): Promise<void> {
+    for (const [name, t] of this.table ?? []) {
+      const o = out[updatedName(name)];
+      if (!o) throw new FeedError(`train_step did not return '${updatedName(name)}'`);
+      const rows = (await hostData(o)) as FloatArray;
+      const w = t.width;
+      for (let i = 0; i < indices.length; i++) t.data.set(rows.subarray(i * w, (i + 1) * w), indices[i] * w);
+      o.dispose?.();
+    }
   }
 
   /** The y feed of a conditional model (none for a plain one): integer labels become one-hot rows. */
@@ -207,6 +283,19 @@ export class Trainer {
     }
     for (const [k, t] of Object.entries(this.params)) params[k] = await toTensorData(t, this.dtype);
     for (const [k, t] of Object.entries(this.optState)) optState[k] = await toTensorData(t, this.dtype);
+    if (this.table) {
+      // The table's copies, and every tensor in the manifest's order.
+      const byName: Record<string, TensorData> = {};
+      for (const [k, t] of this.table) byName[k] = tensorData(this.dtype, t.shape, t.data.slice());
+      const order = (entries: { name: string }[], named: Record<string, TensorData>) =>
+        Object.fromEntries(entries.map((e) => [e.name, named[e.name] ?? byName[e.name]]));
+      return {
+        params: order(this.manifest.params, params),
+        optState: order(this.manifest.optimizerState, optState),
+        training: { ...this.state.training, step: this.step, prngState: this.prng.state() },
+        metrics: this.state.metrics,
+      };
+    }
     return {
       params,
       optState,

@@ -15,6 +15,8 @@ export interface EpochMetrics {
   train_kl?: number;
   seconds?: number;
   samples_per_s?: number;
+  /** Seconds the test ELBO took: inference on the test set (an encoder pass, or a per-datapoint model's refinement). */
+  test_seconds?: number;
   /** The last epoch of a run trained with an IWAE estimate (train --eval-k K): mean log p(x) ≈ IWAE on the test set. */
   test_iwae?: number;
   /** Its importance samples K. */
