@@ -330,6 +330,11 @@ export async function train(opts: TrainOptions): Promise<TrainResult> {
       `per-datapoint inference: q_i = N(μ_i, σ_i²) for each of the ${cfg.examples} training examples, a ${cfg.examples} × ${cfg.latent} table ` +
         `trained with the decoder (Adam, lr ${cfg.refineLr}); no encoder. A new x (test ELBO, eval, pictures) is fitted by ${cfg.refineSteps} Adam steps.`,
     );
+  } else if (cfg.inference === 'semi-amortized') {
+    log(
+      `semi-amortized inference: the encoder's q refined by ${cfg.refineSteps} Adam steps (lr ${cfg.refineLr}) in every training step ` +
+        '(the decoder learns from the refined q, the encoder from its own) and for every new x',
+    );
   }
   const trainSession = await runtime.createSession(graphs.files['train_step.onnx'], 'train_step.onnx');
   const evalSession = await runtime.createSession(graphs.files['eval.onnx'], 'eval.onnx');
@@ -610,7 +615,7 @@ async function runLoop(opts: TrainOptions, log: (line: string) => void, p: Prepa
           log(
             `epoch ${em.epoch}: train ELBO ${em.train_elbo.toFixed(2)}, test ELBO ${em.test_elbo.toFixed(2)} nats` +
               `${iwae === undefined ? '' : `, test log p(x) ≈ ${iwae.toFixed(2)} nats (IWAE, K=${opts.evalK})`}, ${em.samples_per_s?.toFixed(0)} samples/s` +
-              (cfg.inference === 'per-datapoint'
+              (cfg.inference === 'per-datapoint' || cfg.inference === 'semi-amortized'
                 ? ` (test q's fitted by ${cfg.refineSteps} steps each: ${testSeconds.toFixed(2)} s for ${testSet.n} examples)`
                 : ''),
           );

@@ -79,8 +79,9 @@ export async function createBundle(config: VaeConfig, st: ModelState, opts: Bund
   const fusedSteps = opts.fusedSteps ?? 1;
   const evalSamples = opts.evalSamples ?? (cfg.arch === 'conv' ? 16 : 'samples');
   const specs = parameterSpecs(cfg);
-  // Per-datapoint models take the table's rows by name (the host gathers them), so their step is 'named'.
-  const layout = cfg.inference === 'per-datapoint' ? 'named' : (opts.trainLayout ?? 'flat');
+  // Per-datapoint models take the table's rows by name (the host gathers them), and the refining steps are built
+  // per tensor: their train step is 'named'.
+  const layout = cfg.inference === 'per-datapoint' || cfg.inference === 'semi-amortized' ? 'named' : (opts.trainLayout ?? 'flat');
   const train = buildTrainStep(cfg, { fusedSteps, layout });
   const evalG = buildEval(cfg, evalSamples);
   const enc = buildEncoder(cfg, st.params);

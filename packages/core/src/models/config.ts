@@ -63,14 +63,15 @@ export interface VaeConfig {
   /**
    * How q is found (models/per-datapoint-training.ts): 'amortized' (default), an encoder network q(z|x); or
    * 'per-datapoint', a free q_i = N(μ_i, σ_i²) for each of the `examples` training examples, a table trained jointly
-   * with θ (no encoder); a new x is fitted by `refineSteps` Adam steps of its ELBO with θ fixed.
+   * with θ (no encoder); a new x is fitted by `refineSteps` Adam steps of its ELBO with θ fixed; or 'semi-amortized'
+   * (models/semi-amortized.ts), the encoder's q refined by `refineSteps` Adam steps, in training and at test time.
    */
-  inference?: 'amortized' | 'per-datapoint';
+  inference?: 'amortized' | 'per-datapoint' | 'semi-amortized';
   /** Per-datapoint inference: rows of the q table, the training examples N (the train command sets it from the data). */
   examples?: number;
-  /** Per-datapoint inference: Adam steps that fit q for a new x (encoder.onnx and eval.onnx run them); default 100. */
+  /** Adam steps that fit q for a new x (encoder.onnx and eval.onnx run them), and per training step for semi-amortized; default 100 (per-datapoint), 10 (semi-amortized). */
   refineSteps?: number;
-  /** Per-datapoint inference: Adam's learning rate for the q table and for fitting a new x; default 0.05. */
+  /** Adam's learning rate for the q table and for the refinement steps; default 0.05. */
   refineLr?: number;
   optimizer: OptimizerConfig;
   dtype: 'float32' | 'float64';
@@ -159,31 +160,36 @@ export function resolveConfig(partial: VaeConfigInput = {}): VaeConfig {
 
 /** Defaults of per-datapoint inference (resolveConfig writes them into the config, so a bundle records them). */
 export const PER_DATAPOINT_DEFAULTS = { refineSteps: 100, refineLr: 0.05 } as const;
+/** Defaults of semi-amortized inference: K refinement steps per training step cost K decoder passes more. */
+export const SEMI_AMORTIZED_DEFAULTS = { refineSteps: 10, refineLr: 0.05 } as const;
 
 /** inference, examples, refineSteps, refineLr. */
 function validateInference(cfg: VaeConfig, bad: (field: string, why: string) => void): void {
   const inference = cfg.inference ?? 'amortized';
-  if (!['amortized', 'per-datapoint'].includes(inference))
-    bad('inference', `must be 'amortized' or 'per-datapoint', got ${JSON.stringify(inference)}`);
-  const own = ['examples', 'refineSteps', 'refineLr'] as const;
+  if (!['amortized', 'per-datapoint', 'semi-amortized'].includes(inference))
+    bad('inference', `must be 'amortized', 'per-datapoint' or 'semi-amortized', got ${JSON.stringify(inference)}`);
   if (inference === 'amortized') {
-    for (const k of own) if (cfg[k] !== undefined) bad(k, `is a per-datapoint option; set inference 'per-datapoint' to use it`);
+    for (const k of ['examples', 'refineSteps', 'refineLr'] as const)
+      if (cfg[k] !== undefined) bad(k, `is an option of per-datapoint and semi-amortized inference; set inference to use it`);
     return;
   }
-  cfg.refineSteps ??= PER_DATAPOINT_DEFAULTS.refineSteps;
-  cfg.refineLr ??= PER_DATAPOINT_DEFAULTS.refineLr;
-  if (!(Number.isInteger(cfg.examples) && (cfg.examples as number) >= 1))
-    bad(
-      'examples',
-      `must be the number of training examples (a positive integer) for per-datapoint inference, got ${JSON.stringify(cfg.examples)}`,
-    );
+  const defaults = inference === 'per-datapoint' ? PER_DATAPOINT_DEFAULTS : SEMI_AMORTIZED_DEFAULTS;
+  cfg.refineSteps ??= defaults.refineSteps;
+  cfg.refineLr ??= defaults.refineLr;
+  if (inference === 'per-datapoint') {
+    if (!(Number.isInteger(cfg.examples) && (cfg.examples as number) >= 1))
+      bad(
+        'examples',
+        `must be the number of training examples (a positive integer) for per-datapoint inference, got ${JSON.stringify(cfg.examples)}`,
+      );
+  } else if (cfg.examples !== undefined) bad('examples', `is a per-datapoint option (the semi-amortized encoder needs no table)`);
   if (!(Number.isInteger(cfg.refineSteps) && cfg.refineSteps >= 1 && cfg.refineSteps <= 100_000))
     bad('refineSteps', `must be an integer in [1, 100000], got ${JSON.stringify(cfg.refineSteps)}`);
   if (!(typeof cfg.refineLr === 'number' && cfg.refineLr > 0 && Number.isFinite(cfg.refineLr)))
     bad('refineLr', `must be > 0, got ${JSON.stringify(cfg.refineLr)}`);
   if ((cfg.latentType ?? 'gaussian') !== 'gaussian' || cfg.estimator === 'score' || cfg.hierarchical)
-    bad('inference', `'per-datapoint' optimizes Gaussian q_i by reparameterization: leave out latentType, estimator and hierarchical`);
-  if (cfg.objective === 'iwae') bad('inference', `'per-datapoint' trains the ELBO (objective 'kl' or 'entropy'), not 'iwae'`);
+    bad('inference', `'${inference}' optimizes Gaussian q_i by reparameterization: leave out latentType, estimator and hierarchical`);
+  if (cfg.objective === 'iwae') bad('inference', `'${inference}' trains the ELBO (objective 'kl' or 'entropy'), not 'iwae'`);
 }
 
 /** The second stochastic layer: {latent, hidden} (hidden defaults to [], linear maps between z₁ and z₂). */

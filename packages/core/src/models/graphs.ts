@@ -20,6 +20,7 @@ import {
   perDatapointParameterSpecs,
   tableStateSpecs,
 } from './per-datapoint-training.js';
+import { buildSemiAmortizedEncoder, buildSemiAmortizedEval, buildSemiAmortizedTrainStep, isSemiAmortized } from './semi-amortized.js';
 import { decoderMean } from './vae.js';
 
 export type { StateSpec, StepInputs } from './bound.js';
@@ -156,6 +157,10 @@ export function buildTrainStep(cfg: VaeConfig, opts: TrainStepOptions = {}): Gra
     if ((opts.fusedSteps ?? 1) !== 1)
       throw new Error('per-datapoint inference: fused steps are not supported (the host gathers the table rows per step)');
     return buildPerDatapointTrainStep(cfg);
+  }
+  if (isSemiAmortized(cfg)) {
+    if ((opts.fusedSteps ?? 1) !== 1) throw new Error('semi-amortized inference: fused steps are not supported');
+    return buildSemiAmortizedTrainStep(cfg, parameterSpecs(cfg));
   }
   if (opts.layout === 'flat') return buildFlatTrainStep(cfg, opts.fusedSteps ?? 1);
   const k = opts.fusedSteps ?? 1;
@@ -302,6 +307,7 @@ export const EVAL_OUTPUTS = ['rec', 'kl', 'elbo', 'log_w'] as const;
  */
 export function buildEval(cfg: VaeConfig, samples: number | string = 'samples'): Graph {
   if (isPerDatapoint(cfg)) return buildPerDatapointEval(cfg, samples);
+  if (isSemiAmortized(cfg)) return buildSemiAmortizedEval(cfg, samples);
   const family = latentFamily(cfg);
   const g = new Graph('eval');
   const dt = cfg.dtype;
@@ -331,6 +337,7 @@ export interface DeployGraphOptions {
  */
 export function buildEncoder(cfg: VaeConfig, values: Record<string, TensorData>, opts: DeployGraphOptions = {}): Graph {
   if (isPerDatapoint(cfg)) return buildPerDatapointEncoder(cfg, values, opts.weights);
+  if (isSemiAmortized(cfg)) return buildSemiAmortizedEncoder(cfg, values, opts.weights);
   const family = latentFamily(cfg);
   const g = new Graph('encoder');
   const x = g.input('x', cfg.dtype, [BATCH, inputSize(cfg)]);

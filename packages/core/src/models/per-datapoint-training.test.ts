@@ -67,10 +67,14 @@ describe('per-datapoint training', () => {
     ]);
     expect(cfg.refineLr).toBe(0.05);
     expect(() => resolveConfig({ inference: 'per-datapoint' })).toThrow(/examples must be the number of training examples/);
-    expect(() => resolveConfig({ examples: 10 })).toThrow(/examples is a per-datapoint option/);
+    expect(() => resolveConfig({ examples: 10 })).toThrow(/examples is an option of per-datapoint and semi-amortized inference/);
     expect(() => pd({ latentType: 'bernoulli' })).toThrow(/optimizes Gaussian q_i/);
     expect(() => pd({ objective: 'iwae', samples: 2 })).toThrow(/not 'iwae'/);
-    expect(() => resolveConfig({ inference: 'lazy' as never })).toThrow(/inference must be 'amortized' or 'per-datapoint'/);
+    expect(() => resolveConfig({ inference: 'semi-amortized', examples: 5 })).toThrow(/examples is a per-datapoint option/);
+    expect(resolveConfig({ inference: 'semi-amortized' }).refineSteps).toBe(10);
+    expect(() => resolveConfig({ inference: 'lazy' as never })).toThrow(
+      /inference must be 'amortized', 'per-datapoint' or 'semi-amortized'/,
+    );
   });
 
   it("each row's update is Adam on the finite-difference gradient of its own ELBO, with the row's own step count", async () => {

@@ -147,11 +147,11 @@ export function buildPerDatapointTrainStep(cfg: VaeConfig): Graph {
 }
 
 /**
- * q for a new x: refineSteps Adam steps (lr refineLr) of Σ_i ELBO_i from N(0, I) with θ fixed (`p` binds θ: embedded
- * or graph inputs), one embedded draw of ε per step shared by the batch (fixed noise: the same x always gets the same
- * q). Returns q's free parameters [batch, W] each.
+ * q for a new x: refineSteps Adam steps (lr refineLr) of Σ_i ELBO_i from N(0, I) — or from `start` (the encoder's q:
+ * semi-amortized inference) — with θ fixed (`p` binds θ: embedded or graph inputs), one embedded draw of ε per step
+ * shared by the batch (fixed noise: the same x always gets the same q). Returns q's free parameters [batch, W] each.
  */
-function refine(
+export function refine(
   g: Graph,
   cfg: VaeConfig,
   family: LatentFamily,
@@ -159,6 +159,7 @@ function refine(
   p: Record<string, Value>,
   x: Value,
   cond: Record<string, Value>,
+  start?: Value[],
 ): Value[] {
   const dt = cfg.dtype;
   const K = cfg.refineSteps as number;
@@ -170,7 +171,7 @@ function refine(
   // [batch, W] zeros: μ = 0, log σ² = 0.
   const zeros = g.Mul(g.ReduceSum(g.Mul(x, 0), [1], true), g.Constant(tensorData(dt, [1, W])));
   const opt = tableOptimizer();
-  const q0 = free.names.map(() => zeros);
+  const q0 = start ?? free.names.map(() => zeros);
   const s0 = free.names.flatMap(() => [zeros, zeros]);
   const batchShape = g.Concat([g.ints([1]), g.Slice(g.Shape(x), [0], [1], [0]), g.ints([family.noise.width])], 0);
   const lrV = g.scalar(cfg.refineLr as number, dt);
@@ -193,7 +194,7 @@ function refine(
 }
 
 /** θ as embedded initializers (encoder.onnx) or graph inputs (eval.onnx). */
-function generativeValues(
+export function generativeValues(
   g: Graph,
   cfg: VaeConfig,
   values: Record<string, TensorData> | undefined,
