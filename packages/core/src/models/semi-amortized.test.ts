@@ -59,7 +59,7 @@ describe('semi-amortized training', () => {
     const evalPlain = await ort.InferenceSession.create(serializeModel(buildEval(plain)));
     const lossEnc = async (params: Record<string, TensorData>) => {
       const feeds: Record<string, ort.Tensor> = { x: f64(x, [B, D]), eps: f64(eps, [1, B, 2]) };
-      for (const n of evalPlain.inputNames) if (params[n]) feeds[n] = f64(params[n].data as Float64Array, params[n].shape);
+      for (const n of evalPlain.inputNames) if (params[n]) feeds[n] = f64(params[n].data as Float64Array, [...params[n].shape]);
       const o = await evalPlain.run(feeds);
       return -(o.elbo.data as Float64Array).reduce((a, v) => a + v, 0) / B;
     };
