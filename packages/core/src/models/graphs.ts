@@ -11,7 +11,8 @@ import { applyOptimizer, type OptimizerConfig, stateNames } from '../optim/optim
 import { elboTerms, type GradientEstimator, type StateSpec, type StepInputs } from './bound.js';
 import { inputSize, type VaeConfig } from './config.js';
 import { gradientEstimator } from './estimators.js';
-import { type Conditions, type LatentFamily, latentFamily } from './families/index.js';
+import { latentFamily } from './families/index.js';
+import { BATCH, familyInputs, updatedName } from './graph-io.js';
 import {
   buildPerDatapointEncoder,
   buildPerDatapointEval,
@@ -24,8 +25,8 @@ import { buildSemiAmortizedEncoder, buildSemiAmortizedEval, buildSemiAmortizedTr
 import { decoderMean } from './vae.js';
 
 export type { StateSpec, StepInputs } from './bound.js';
-
-export const BATCH = 'batch';
+// Re-exported: hosts and tests import them from here.
+export { BATCH, familyInputs, updatedName };
 
 export interface TensorInfo {
   name: string;
@@ -41,11 +42,6 @@ export interface GraphSignature {
 export function signature(g: Graph): GraphSignature {
   const info = (v: Value): TensorInfo => ({ name: v.name, dtype: v.dtype, shape: [...v.shape] });
   return { inputs: g.inputs.map(info), outputs: g.outputs.map(info) };
-}
-
-/** The family's extra per-example inputs (e.g. y [batch, C]) as graph inputs, with leading dims `lead` (fused steps). */
-export function familyInputs(g: Graph, cfg: VaeConfig, family: LatentFamily, lead: number[] = []): Conditions {
-  return Object.fromEntries(family.inputs.map((i) => [i.name, g.input(i.name, cfg.dtype, [...lead, BATCH, i.width])]));
 }
 
 /** The model's parameters (names, shapes, inits) in the order the graphs take them. */
@@ -76,11 +72,6 @@ export function optimizerStateSpecs(cfg: VaeConfig, params: readonly ParamSpec[]
 
 /** Scalar training metrics every train step reports (batch means, nats). */
 export const TRAIN_METRICS = ['loss', 'rec', 'kl', 'elbo'] as const;
-
-/** Name of the updated copy of a parameter or state tensor among the train step's outputs. */
-export function updatedName(name: string): string {
-  return `${name}_new`;
-}
 
 interface StepValues {
   metrics: Value[];

@@ -24,7 +24,7 @@ import { Prng } from '../random/prng.js';
 import { elboTerms, klPenalty, type StateSpec } from './bound.js';
 import { inputSize, type VaeConfig } from './config.js';
 import type { FreePosterior, LatentFamily } from './families/index.js';
-import { BATCH, familyInputs, updatedName } from './graphs.js';
+import { BATCH, familyInputs, updatedName } from './graph-io.js';
 import { freeFamily, generativeSpecs, REFINE_OPTIMIZER } from './per-datapoint.js';
 
 /** How many times each row of the table was updated (its Adam bias correction), [N]. */

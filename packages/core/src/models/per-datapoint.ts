@@ -17,7 +17,7 @@ import { applyOptimizer, type OptimizerConfig, type ParamSlot, stateNames } from
 import { elboTerms } from './bound.js';
 import { inputSize, type VaeConfig } from './config.js';
 import { type FreePosterior, type LatentFamily, latentFamily } from './families/index.js';
-import { BATCH, familyInputs, updatedName } from './graphs.js';
+import { BATCH, familyInputs, updatedName } from './graph-io.js';
 
 /** Names of the per-datapoint variational parameters (and, with suffixes, of their Adam state). */
 export const Q_MU = 'q.mu';

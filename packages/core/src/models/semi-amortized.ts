@@ -16,7 +16,7 @@ import { applyOptimizer, stateNames } from '../optim/optimizer.js';
 import { elboTerms, klPenalty } from './bound.js';
 import { inputSize, type VaeConfig } from './config.js';
 import type { FreePosterior, LatentFamily } from './families/index.js';
-import { BATCH, familyInputs, updatedName } from './graphs.js';
+import { BATCH, familyInputs, updatedName } from './graph-io.js';
 import { freeFamily, generativeSpecs } from './per-datapoint.js';
 import { refine } from './per-datapoint-training.js';
 
