@@ -10,6 +10,7 @@
  *
  *   node bench/inference/run.mjs --data mnist --epochs 10 --out runs/inference
  *   node bench/inference/run.mjs --data mnist --limit 512 --epochs 1 --k 10 --steps 20     # a smoke test
+ *   node bench/inference/run.mjs --modes per-datapoint --pd-lr 0.3                         # one mode, another table lr
  *
  * Needs the built packages (`npm run build`).
  */
@@ -33,7 +34,7 @@ function run(args, what) {
 /** The model config of one mode: the same decoder everywhere; the mode's inference options. */
 export function modeConfig(mode, o) {
   const base = { hidden: o.hidden, latent: o.latent };
-  if (mode === 'per-datapoint') return { ...base, inference: mode, refineSteps: o.pdSteps };
+  if (mode === 'per-datapoint') return { ...base, inference: mode, refineSteps: o.pdSteps, ...(o.pdLr ? { refineLr: o.pdLr } : {}) };
   if (mode === 'semi-amortized') return { ...base, inference: mode, refineSteps: o.saSteps };
   return base;
 }
@@ -113,7 +114,7 @@ export function markdown(rows, o) {
   const body = rows
     .map(
       (r) =>
-        `| ${r.mode}${r.config.refineSteps ? ` (K = ${r.config.refineSteps})` : ''} | ${r.params.toLocaleString('en-US')} (${r.encoderParams.toLocaleString('en-US')} + ${r.tableParams.toLocaleString('en-US')}) | ${f2(r.trainElbo)} | ${f2(r.testElbo)} | ${f2(r.logpx)} | ${f2(r.elboModel)} | ${f2(r.elboRefined)} | ${f2(r.amortizationGap)} | ${f2(r.secondsPerEpoch)} | ${f2(r.testInferenceSeconds)} |`,
+        `| ${r.mode}${r.config.refineSteps ? ` (K = ${r.config.refineSteps}${r.config.refineLr ? `, lr ${r.config.refineLr}` : ''})` : ''} | ${r.params.toLocaleString('en-US')} (${r.encoderParams.toLocaleString('en-US')} + ${r.tableParams.toLocaleString('en-US')}) | ${f2(r.trainElbo)} | ${f2(r.testElbo)} | ${f2(r.logpx)} | ${f2(r.elboModel)} | ${f2(r.elboRefined)} | ${f2(r.amortizationGap)} | ${f2(r.secondsPerEpoch)} | ${f2(r.testInferenceSeconds)} |`,
     )
     .join('\n');
   const note =
@@ -136,6 +137,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
       latent: { type: 'string', default: '20' },
       'pd-steps': { type: 'string', default: '100' },
       'sa-steps': { type: 'string', default: '10' },
+      'pd-lr': { type: 'string' },
       steps: { type: 'string', default: '300' },
       k: { type: 'string', default: '1000' },
       modes: { type: 'string', default: MODES.join(',') },
@@ -153,6 +155,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
     latent: Number(v.latent),
     pdSteps: Number(v['pd-steps']),
     saSteps: Number(v['sa-steps']),
+    pdLr: v['pd-lr'] ? Number(v['pd-lr']) : undefined,
     steps: Number(v.steps),
     k: Number(v.k),
     modes: v.modes.split(','),
