@@ -200,7 +200,13 @@ describe('onnxvae variance', () => {
     expect(r.stdout).not.toMatch(/reparam/);
     expect(r.stdout).toMatch(/÷ score/);
     const json = JSON.parse(readFileSync(join(dir, 'gradient-variance.json'), 'utf8'));
-    expect(json.estimators.map((e: { name: string }) => e.name)).toEqual(['score', 'score+moving-avg', 'score+leave-one-out']);
+    expect(json.estimators.map((e: { name: string }) => e.name)).toEqual([
+      'score',
+      'score+moving-avg',
+      'score+leave-one-out',
+      'iwae-score',
+      'score+vimco',
+    ]);
   });
 
   it('needs a bundle or a config', async () => {

@@ -56,8 +56,11 @@ export interface VaeConfig {
   categories?: number;
   /** Encoder gradient: reparameterization (Gaussian latents) or score function / REINFORCE (models/score-function.ts). */
   estimator?: 'reparam' | 'score';
-  /** Score-function baseline b subtracted from the reward: none, a moving average, or leave-one-out (samples > 1). */
-  baseline?: 'none' | 'moving-average' | 'leave-one-out';
+  /**
+   * Score-function baseline b subtracted from the reward: none, a moving average, or leave-one-out (samples > 1);
+   * 'vimco' (objective 'iwae', samples ≥ 2): VIMCO's per-sample leave-one-out bounds (models/vimco.ts).
+   */
+  baseline?: 'none' | 'moving-average' | 'leave-one-out' | 'vimco';
   /** Decay α of the moving-average baseline, b ← α·b + (1 − α)·mean r; default 0.9. */
   baselineDecay?: number;
   optimizer: OptimizerConfig;
@@ -189,13 +192,20 @@ function validateEstimatorOptions(cfg: VaeConfig, bad: (field: string, why: stri
   if (estimator === 'reparam' && latentType !== 'gaussian')
     bad('estimator', `'reparam' needs Gaussian latents; ${latentType} latents have no reparameterization (use 'score')`);
   const baseline = cfg.baseline ?? 'none';
-  if (!['none', 'moving-average', 'leave-one-out'].includes(baseline))
-    bad('baseline', `must be 'none', 'moving-average' or 'leave-one-out', got ${JSON.stringify(baseline)}`);
+  if (!['none', 'moving-average', 'leave-one-out', 'vimco'].includes(baseline))
+    bad('baseline', `must be 'none', 'moving-average', 'leave-one-out' or 'vimco', got ${JSON.stringify(baseline)}`);
   if (baseline !== 'none' && estimator !== 'score') bad('baseline', `is a score-function option; set estimator 'score' to use it`);
   if (baseline === 'leave-one-out' && cfg.samples < 2) bad('baseline', `'leave-one-out' needs samples ≥ 2, got ${cfg.samples}`);
   if (cfg.baselineDecay !== undefined && !(cfg.baselineDecay >= 0 && cfg.baselineDecay < 1))
     bad('baselineDecay', `must be in [0, 1), got ${JSON.stringify(cfg.baselineDecay)}`);
-  if (estimator === 'score' && cfg.objective === 'iwae') bad('objective', `'iwae' is not available with the score-function estimator`);
+  // The score function of the IWAE bound: VIMCO's per-sample baselines (or none / the moving average, to compare).
+  if (baseline === 'vimco') {
+    if (cfg.objective !== 'iwae')
+      bad('baseline', `'vimco' is the IWAE bound's estimator: set objective 'iwae' (got ${JSON.stringify(cfg.objective)})`);
+    if (cfg.samples < 2) bad('baseline', `'vimco' needs samples ≥ 2 (K importance samples), got ${cfg.samples}`);
+  }
+  if (estimator === 'score' && cfg.objective === 'iwae' && !['none', 'moving-average', 'vimco'].includes(baseline))
+    bad('baseline', `'${baseline}' is an ELBO baseline; with objective 'iwae' use 'vimco' (or 'none', 'moving-average')`);
   if (estimator === 'score' && cfg.conditional) bad('estimator', `'score' does not support conditional models yet`);
 }
 

@@ -14,6 +14,7 @@ import { type Estimator, elboTerms } from './bound.js';
 import { inputSize, type VaeConfig } from './config.js';
 import { latentFamily } from './families/index.js';
 import { type Baseline, scoreObjective } from './score-function.js';
+import { iwaeScoreObjective } from './vimco.js';
 
 /** One gradient estimator to compare. */
 export interface EstimatorChoice {
@@ -21,15 +22,39 @@ export interface EstimatorChoice {
   name: string;
   estimator: Estimator;
   baseline: Baseline;
+  /**
+   * The bound whose gradient it estimates: the ELBO (default for 'kl' and 'entropy' models) or the K-sample IWAE
+   * bound (default for 'iwae' models; VIMCO's rows on an ELBO model), K = the report's samples.
+   */
+  bound?: 'elbo' | 'iwae';
 }
 
-/** The estimators a model supports: reparam (where its family has it), score, score with each baseline (leave-one-out if M > 1). */
+/** The bound a choice differentiates: its own, else the config's objective's. */
+export function boundOf(cfg: VaeConfig, choice: EstimatorChoice): 'elbo' | 'iwae' {
+  return choice.bound ?? (cfg.objective === 'iwae' ? 'iwae' : 'elbo');
+}
+
+/**
+ * The estimators a model supports: reparam (where its family has it), score, score with each baseline (leave-one-out
+ * if M > 1); with M ≥ 2 also the IWAE bound's plain score function and VIMCO (on an ELBO model they estimate the
+ * K = M bound's gradient, another quantity: rows with bound 'iwae'). An 'iwae' model gets its bound's rows only.
+ */
 export function defaultEstimators(cfg: VaeConfig, samples: number): EstimatorChoice[] {
   const out: EstimatorChoice[] = [];
   if (latentFamily(cfg).reparameterizable) out.push({ name: 'reparam', estimator: 'reparam', baseline: 'none' });
+  if (cfg.objective === 'iwae') {
+    out.push({ name: 'score', estimator: 'score', baseline: 'none' });
+    out.push({ name: 'score+moving-avg', estimator: 'score', baseline: 'moving-average' });
+    if (samples > 1) out.push({ name: 'score+vimco', estimator: 'score', baseline: 'vimco' });
+    return out;
+  }
   out.push({ name: 'score', estimator: 'score', baseline: 'none' });
   out.push({ name: 'score+moving-avg', estimator: 'score', baseline: 'moving-average' });
   if (samples > 1) out.push({ name: 'score+leave-one-out', estimator: 'score', baseline: 'leave-one-out' });
+  if (samples > 1) {
+    out.push({ name: 'iwae-score', estimator: 'score', baseline: 'none', bound: 'iwae' });
+    out.push({ name: 'score+vimco', estimator: 'score', baseline: 'vimco', bound: 'iwae' });
+  }
   return out;
 }
 
@@ -41,8 +66,13 @@ export const GRADIENT_GRAPH_BASELINE = 'baseline';
  * baseline's value as the input `baseline`; score variants also output the mean reward that updates it.
  */
 export function buildGradientGraph(cfg: VaeConfig, choice: EstimatorChoice, samples: number): Graph {
-  if (cfg.objective === 'iwae')
-    throw new Error("gradient variance: use the 'kl' or 'entropy' objective (the report compares ELBO gradients)");
+  const bound = boundOf(cfg, choice);
+  if (choice.baseline === 'vimco' && (bound !== 'iwae' || samples < 2))
+    throw new Error(
+      `gradient variance: VIMCO estimates the IWAE bound's gradient with K ≥ 2 samples (bound 'iwae', got ${bound}, K = ${samples})`,
+    );
+  if (bound === 'iwae' && (choice.baseline === 'leave-one-out' || choice.baseline === 'nvil'))
+    throw new Error(`gradient variance: the '${choice.baseline}' baseline is an ELBO baseline; the IWAE bound has 'vimco'`);
   const family = latentFamily(cfg);
   if (choice.estimator === 'reparam' && !family.reparameterizable)
     throw new Error(`gradient variance: ${family.name} latents have no reparameterization`);
@@ -58,13 +88,32 @@ export function buildGradientGraph(cfg: VaeConfig, choice: EstimatorChoice, samp
   let loss: Value;
   let rewardMean: Value | undefined;
   const plain = { ...cfg, freeBits: 0 };
-  if (choice.estimator === 'reparam') {
+  if (bound === 'iwae') {
+    if (choice.estimator === 'reparam') {
+      const t = elboTerms(g, p, plain, family, x, eps, {}, { form: 'kl', reparameterized: true });
+      loss = g.Neg(g.ReduceMean(g.Sub(g.ReduceLogSumExp(t.logw, [0], false), Math.log(samples))));
+    } else {
+      const movingAverage = choice.baseline === 'moving-average' ? g.input(GRADIENT_GRAPH_BASELINE, dt, [1]) : undefined;
+      const o = iwaeScoreObjective(g, p, plain, family, x, eps, {}, choice.baseline as 'none' | 'moving-average' | 'vimco', movingAverage);
+      loss = o.loss;
+      rewardMean = o.lhatMean;
+    }
+  } else if (choice.estimator === 'reparam') {
     const form = cfg.objective === 'entropy' ? 'entropy' : 'kl';
     const t = elboTerms(g, p, plain, family, x, eps, {}, { form, reparameterized: true });
     loss = g.Sub(g.ReduceMean(t.kl), g.ReduceMean(t.rec));
   } else {
     const movingAverage = choice.baseline === 'moving-average' ? g.input(GRADIENT_GRAPH_BASELINE, dt, [1]) : undefined;
-    const o = scoreObjective(g, p, plain, family, x, eps, {}, { baseline: choice.baseline, movingAverage, freeBits: false });
+    const o = scoreObjective(
+      g,
+      p,
+      { ...plain, objective: cfg.objective === 'iwae' ? 'kl' : cfg.objective },
+      family,
+      x,
+      eps,
+      {},
+      { baseline: choice.baseline, movingAverage, freeBits: false },
+    );
     loss = o.loss;
     rewardMean = o.rewardMean;
   }

@@ -30,7 +30,8 @@ import { type ElboTerms, elboTerms, type GradientEstimator, klPenalty } from './
 import type { VaeConfig } from './config.js';
 import type { Conditions, LatentFamily } from './families/family.js';
 
-export type Baseline = 'none' | 'moving-average' | 'leave-one-out';
+/** The ELBO's baselines (this file), NVIL's learned one (./nvil.ts) and VIMCO's for the IWAE bound (./vimco.ts). */
+export type Baseline = 'none' | 'moving-average' | 'leave-one-out' | 'nvil' | 'vimco';
 
 /** Name of the moving-average baseline's state tensor (shape [1]) in the train step and the checkpoint. */
 export const BASELINE_STATE = 'score.baseline';
@@ -44,9 +45,19 @@ export function baselineDecayOf(cfg: VaeConfig): number {
   return cfg.baselineDecay ?? 0.9;
 }
 
+/**
+ * The moving average's value before step t (1-based): with Adam's bias correction b/(1 − α^(t−1)) it is a weighted
+ * mean of the past rewards (0 before any).
+ */
+export function movingAverageValue(g: Graph, stored: Value, step: Value, alpha: number, dt: VaeConfig['dtype']): Value {
+  return g.scope('score', () => g.Div(stored, g.Max(g.Sub(1, g.Pow(g.scalar(alpha, dt), g.Sub(step, 1))), g.scalar(1e-12, dt))));
+}
+
 /** Per-sample baseline b [M, batch] (or [1]) for the rewards r [M, batch]; undefined for none. */
 export function baselineValue(g: Graph, kind: Baseline, reward: Value, movingAverage?: Value): Value | undefined {
   if (kind === 'none') return undefined;
+  if (kind === 'nvil' || kind === 'vimco')
+    throw new Error(`score-function baseline '${kind}' is its own estimator (${kind === 'nvil' ? './nvil.ts' : './vimco.ts'})`);
   if (kind === 'moving-average') {
     if (!movingAverage) throw new Error("score-function baseline 'moving-average' needs the running average as a value");
     return movingAverage;
@@ -140,10 +151,7 @@ export function scoreFunctionEstimator(cfg: VaeConfig, family: LatentFamily): Gr
       const stored = states[BASELINE_STATE];
       if (kind === 'moving-average') {
         if (!stored) throw new Error(`score-function train step: the state '${BASELINE_STATE}' was not given`);
-        // Bias correction as in Adam: b/(1 − α^(t−1)) is a weighted mean of the past rewards (0 before any).
-        movingAverage = g.scope('score', () =>
-          g.Div(stored, g.Max(g.Sub(1, g.Pow(g.scalar(alpha, dt), g.Sub(step, 1))), g.scalar(1e-12, dt))),
-        );
+        movingAverage = movingAverageValue(g, stored, step, alpha, dt);
       }
       const o = scoreObjective(g, p, cfg, family, x, eps, cond, { beta, baseline: kind, movingAverage });
       return {
