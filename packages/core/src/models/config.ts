@@ -28,6 +28,11 @@ export interface HierarchicalConfig {
   hidden: number[];
 }
 
+/** The Concrete / Gumbel-softmax relaxation of categorical latents (families/concrete.ts): its temperature τ > 0. */
+export interface RelaxationConfig {
+  temperature: number;
+}
+
 export interface VaeConfig {
   /** 'mlp': dense encoder/decoder; 'conv': strided convolutions (images). */
   arch: 'mlp' | 'conv';
@@ -54,6 +59,11 @@ export interface VaeConfig {
   latentType?: 'gaussian' | 'bernoulli' | 'categorical';
   /** Classes K per categorical latent group (latentType 'categorical'); default 10. */
   categories?: number;
+  /**
+   * Categorical latents trained through the Concrete / Gumbel-softmax relaxation z = softmax((l + g)/τ) with the
+   * 'reparam' estimator (families/concrete.ts); absent: the score function.
+   */
+  relaxation?: RelaxationConfig;
   /** Encoder gradient: reparameterization (Gaussian latents) or score function / REINFORCE (models/score-function.ts). */
   estimator?: 'reparam' | 'score';
   /**
@@ -187,9 +197,27 @@ function validateEstimatorOptions(cfg: VaeConfig, bad: (field: string, why: stri
     bad('latentType', `must be 'gaussian', 'bernoulli' or 'categorical', got ${JSON.stringify(latentType)}`);
   if (cfg.categories !== undefined && !(Number.isInteger(cfg.categories) && cfg.categories >= 2))
     bad('categories', `must be an integer ≥ 2, got ${JSON.stringify(cfg.categories)}`);
-  const estimator = cfg.estimator ?? (latentType === 'gaussian' ? 'reparam' : 'score');
+  if (cfg.relaxation !== undefined) {
+    const r = cfg.relaxation as unknown;
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) bad('relaxation', `must be {temperature}, got ${JSON.stringify(r)}`);
+    const t = (r as Partial<RelaxationConfig>).temperature;
+    if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0)
+      bad('relaxation.temperature', `must be a number > 0, got ${JSON.stringify(t)}`);
+    if (latentType !== 'categorical')
+      bad('relaxation', `is the Concrete relaxation of categorical latents: set latentType 'categorical' (got '${latentType}')`);
+    if (cfg.estimator === 'score')
+      bad('relaxation', "trains by reparameterization: leave out estimator (or set 'reparam'), or drop relaxation for 'score'");
+    if (cfg.objective === 'iwae')
+      bad('relaxation', "supports the 'kl' and 'entropy' objectives (its KL is the categorical one), not 'iwae'");
+  }
+  const estimator = cfg.estimator ?? (latentType === 'gaussian' || cfg.relaxation ? 'reparam' : 'score');
   if (!['reparam', 'score'].includes(estimator)) bad('estimator', `must be 'reparam' or 'score', got ${JSON.stringify(estimator)}`);
-  if (estimator === 'reparam' && latentType !== 'gaussian')
+  if (estimator === 'reparam' && latentType === 'categorical' && !cfg.relaxation)
+    bad(
+      'estimator',
+      `'reparam' needs Gaussian latents or a relaxation; categorical latents have none unless relaxation: { temperature } is set`,
+    );
+  if (estimator === 'reparam' && latentType === 'bernoulli')
     bad('estimator', `'reparam' needs Gaussian latents; ${latentType} latents have no reparameterization (use 'score')`);
   const baseline = cfg.baseline ?? 'none';
   if (!['none', 'moving-average', 'leave-one-out', 'vimco'].includes(baseline))

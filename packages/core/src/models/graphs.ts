@@ -285,7 +285,9 @@ export function buildEval(cfg: VaeConfig, samples: number | string = 'samples'):
   const x = g.input('x', dt, [BATCH, inputSize(cfg)]);
   const eps = g.input('eps', dt, [samples, BATCH, family.noise.width]);
   const cond = familyInputs(g, cfg, family);
-  const t = elboTerms(g, ParamBinder.inputs(dt), cfg, family, x, eps, cond, { form: 'kl' });
+  // No gradients here, so z need not be reparameterized: eval scores the family's exact draws (for a relaxed
+  // family, the discrete ones the model deploys with rather than their relaxation).
+  const t = elboTerms(g, ParamBinder.inputs(dt), cfg, family, x, eps, cond, { form: 'kl', reparameterized: false });
   g.output(t.rec, 'rec');
   g.output(t.kl, 'kl');
   g.output(t.elbo, 'elbo');
