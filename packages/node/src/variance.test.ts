@@ -204,6 +204,7 @@ describe('onnxvae variance', () => {
       'score',
       'score+moving-avg',
       'score+leave-one-out',
+      'score+nvil',
       'iwae-score',
       'score+vimco',
     ]);

@@ -68,10 +68,11 @@ export interface VaeConfig {
   estimator?: 'reparam' | 'score';
   /**
    * Score-function baseline b subtracted from the reward: none, a moving average, or leave-one-out (samples > 1);
-   * 'vimco' (objective 'iwae', samples ≥ 2): VIMCO's per-sample leave-one-out bounds (models/vimco.ts).
+   * 'vimco' (objective 'iwae', samples ≥ 2): VIMCO's per-sample leave-one-out bounds (models/vimco.ts); 'nvil': NVIL's
+   * learned baseline b_ψ(x), centering and variance normalization (models/nvil.ts; its network is part of the model).
    */
-  baseline?: 'none' | 'moving-average' | 'leave-one-out' | 'vimco';
-  /** Decay α of the moving-average baseline, b ← α·b + (1 − α)·mean r; default 0.9. */
+  baseline?: 'none' | 'moving-average' | 'leave-one-out' | 'vimco' | 'nvil';
+  /** Decay α of the moving-average baseline, b ← α·b + (1 − α)·mean r (and of NVIL's running mean and variance); default 0.9. */
   baselineDecay?: number;
   optimizer: OptimizerConfig;
   dtype: 'float32' | 'float64';
@@ -220,8 +221,8 @@ function validateEstimatorOptions(cfg: VaeConfig, bad: (field: string, why: stri
   if (estimator === 'reparam' && latentType === 'bernoulli')
     bad('estimator', `'reparam' needs Gaussian latents; ${latentType} latents have no reparameterization (use 'score')`);
   const baseline = cfg.baseline ?? 'none';
-  if (!['none', 'moving-average', 'leave-one-out', 'vimco'].includes(baseline))
-    bad('baseline', `must be 'none', 'moving-average', 'leave-one-out' or 'vimco', got ${JSON.stringify(baseline)}`);
+  if (!['none', 'moving-average', 'leave-one-out', 'vimco', 'nvil'].includes(baseline))
+    bad('baseline', `must be 'none', 'moving-average', 'leave-one-out', 'vimco' or 'nvil', got ${JSON.stringify(baseline)}`);
   if (baseline !== 'none' && estimator !== 'score') bad('baseline', `is a score-function option; set estimator 'score' to use it`);
   if (baseline === 'leave-one-out' && cfg.samples < 2) bad('baseline', `'leave-one-out' needs samples ≥ 2, got ${cfg.samples}`);
   if (cfg.baselineDecay !== undefined && !(cfg.baselineDecay >= 0 && cfg.baselineDecay < 1))

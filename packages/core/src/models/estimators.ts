@@ -11,6 +11,7 @@ import type { Graph, Value } from '../ir/graph.js';
 import { type Estimator, elboTerms, type GradientEstimator, klPenalty } from './bound.js';
 import type { VaeConfig } from './config.js';
 import { type LatentFamily, latentFamily } from './families/index.js';
+import { nvilEstimator } from './nvil.js';
 import { scoreFunctionEstimator } from './score-function.js';
 import { iwaeScoreEstimator } from './vimco.js';
 
@@ -53,7 +54,11 @@ export function reparameterizationEstimator(cfg: VaeConfig, family: LatentFamily
 export function gradientEstimator(cfg: VaeConfig, family: LatentFamily): GradientEstimator {
   const est = estimatorOf(cfg, family);
   // The score function of the importance-weighted bound (VIMCO) is its own estimator: ./vimco.ts.
-  if (est === 'score') return cfg.objective === 'iwae' ? iwaeScoreEstimator(cfg, family) : scoreFunctionEstimator(cfg, family);
+  // NVIL's learned baseline is its own estimator too: ./nvil.ts.
+  if (est === 'score') {
+    if (cfg.objective === 'iwae') return iwaeScoreEstimator(cfg, family);
+    return cfg.baseline === 'nvil' ? nvilEstimator(cfg, family) : scoreFunctionEstimator(cfg, family);
+  }
   if (!family.reparameterizable)
     throw new Error(`estimator: 'reparam' needs Gaussian latents; ${family.name} latents have no reparameterization (use 'score')`);
   return reparameterizationEstimator(cfg, family);

@@ -13,6 +13,7 @@ import { ParamBinder } from '../nn/params.js';
 import { type Estimator, elboTerms } from './bound.js';
 import { inputSize, type VaeConfig } from './config.js';
 import { latentFamily } from './families/index.js';
+import { nvilObjective } from './nvil.js';
 import { type Baseline, scoreObjective } from './score-function.js';
 import { iwaeScoreObjective } from './vimco.js';
 
@@ -51,6 +52,7 @@ export function defaultEstimators(cfg: VaeConfig, samples: number): EstimatorCho
   out.push({ name: 'score', estimator: 'score', baseline: 'none' });
   out.push({ name: 'score+moving-avg', estimator: 'score', baseline: 'moving-average' });
   if (samples > 1) out.push({ name: 'score+leave-one-out', estimator: 'score', baseline: 'leave-one-out' });
+  out.push({ name: 'score+nvil', estimator: 'score', baseline: 'nvil' });
   if (samples > 1) {
     out.push({ name: 'iwae-score', estimator: 'score', baseline: 'none', bound: 'iwae' });
     out.push({ name: 'score+vimco', estimator: 'score', baseline: 'vimco', bound: 'iwae' });
@@ -88,6 +90,7 @@ export function buildGradientGraph(cfg: VaeConfig, choice: EstimatorChoice, samp
   let loss: Value;
   let rewardMean: Value | undefined;
   const plain = { ...cfg, freeBits: 0 };
+  const elboCfg: VaeConfig = { ...plain, objective: cfg.objective === 'iwae' ? 'kl' : cfg.objective };
   if (bound === 'iwae') {
     if (choice.estimator === 'reparam') {
       const t = elboTerms(g, p, plain, family, x, eps, {}, { form: 'kl', reparameterized: true });
@@ -102,18 +105,15 @@ export function buildGradientGraph(cfg: VaeConfig, choice: EstimatorChoice, samp
     const form = cfg.objective === 'entropy' ? 'entropy' : 'kl';
     const t = elboTerms(g, p, plain, family, x, eps, {}, { form, reparameterized: true });
     loss = g.Sub(g.ReduceMean(t.kl), g.ReduceMean(t.rec));
+  } else if (choice.baseline === 'nvil') {
+    // NVIL without its variance normalization (a step size): b_ψ(x) and the centering c (input `baseline`).
+    const center = g.input(GRADIENT_GRAPH_BASELINE, dt, [1]);
+    const o = nvilObjective(g, p, elboCfg, family, x, eps, {}, { center, freeBits: false });
+    loss = o.loss;
+    rewardMean = o.residualMean;
   } else {
     const movingAverage = choice.baseline === 'moving-average' ? g.input(GRADIENT_GRAPH_BASELINE, dt, [1]) : undefined;
-    const o = scoreObjective(
-      g,
-      p,
-      { ...plain, objective: cfg.objective === 'iwae' ? 'kl' : cfg.objective },
-      family,
-      x,
-      eps,
-      {},
-      { baseline: choice.baseline, movingAverage, freeBits: false },
-    );
+    const o = scoreObjective(g, p, elboCfg, family, x, eps, {}, { baseline: choice.baseline, movingAverage, freeBits: false });
     loss = o.loss;
     rewardMean = o.rewardMean;
   }

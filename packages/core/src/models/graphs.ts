@@ -47,6 +47,8 @@ export function parameterSpecs(cfg: VaeConfig): ParamSpec[] {
   const x = g.input('x', cfg.dtype, [BATCH, inputSize(cfg)]);
   const eps = g.input('eps', cfg.dtype, [1, BATCH, family.noise.width]);
   elboTerms(g, p, cfg, family, x, eps, familyInputs(g, cfg, family));
+  // An estimator's own parameters (NVIL's baseline network) come after the model's.
+  gradientEstimator(cfg, family).declareParams?.(g, p, x);
   return p.specs;
 }
 

@@ -89,6 +89,13 @@ export interface ScoreObjectiveOptions {
   movingAverage?: Value;
   /** Apply the config's free bits to the KL term (train steps do; gradient reports do not). Default true. */
   freeBits?: boolean;
+  /** The bound's terms when the caller has built them (z drawn without reparameterization); default: built here. */
+  terms?: ElboTerms;
+  /**
+   * The learning signal from the reward r [M, batch] (held constant afterwards), replacing `baseline`: NVIL's
+   * (r − b_ψ(x) − c)/max(1, σ) (./nvil.ts).
+   */
+  advantage?: (reward: Value) => Value;
 }
 
 /**
@@ -107,7 +114,7 @@ export function scoreObjective(
 ): ScoreObjective {
   if (cfg.objective === 'iwae') throw new Error("the score-function estimator supports the 'kl' and 'entropy' objectives, not 'iwae'");
   const form = cfg.objective === 'entropy' ? 'entropy' : 'kl';
-  const terms = elboTerms(g, p, cfg, family, x, eps, cond, { form, reparameterized: false });
+  const terms = opts.terms ?? elboTerms(g, p, cfg, family, x, eps, cond, { form, reparameterized: false });
   return g.scope('score', () => {
     const beta = opts.beta ?? g.scalar(1, terms.logpx.dtype);
     // The reward: the integrand's non-analytic part, held constant. Where the family has no closed-form KL (KL form)
@@ -122,8 +129,8 @@ export function scoreObjective(
           ? g.Add(terms.logpx, g.Mul(terms.logpz, beta))
           : terms.logpx,
     );
-    const b = baselineValue(g, opts.baseline ?? baselineOf(cfg), reward, opts.movingAverage);
-    const advantage = b ? g.stopGradient(g.Sub(reward, b)) : reward;
+    const b = opts.advantage ? undefined : baselineValue(g, opts.baseline ?? baselineOf(cfg), reward, opts.movingAverage);
+    const advantage = opts.advantage ? g.stopGradient(opts.advantage(reward)) : b ? g.stopGradient(g.Sub(reward, b)) : reward;
     const s = g.Neg(g.ReduceMean(g.Mul(terms.logqz, advantage)));
     const surrogate = g.Sub(s, g.stopGradient(s));
     // Free bits as in the reparameterized step; in the entropy form the −β·H(q) part of β·KL carries the analytic

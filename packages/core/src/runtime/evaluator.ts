@@ -65,6 +65,8 @@ export class Evaluator {
     this.params = {};
     const dt = manifest.config.dtype;
     for (const e of manifest.params) {
+      // Parameters the bound does not use (an estimator's, e.g. NVIL's baseline network) are not eval's inputs.
+      if (session.inputNames && !session.inputNames.includes(e.name)) continue;
       const p = params[e.name];
       if (!p) throw new FeedError(`Evaluator: parameter '${e.name}' is missing`);
       this.params[e.name] = 'dims' in p ? p : fromTensorData(ort, p, dt);

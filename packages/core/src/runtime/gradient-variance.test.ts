@@ -32,6 +32,7 @@ describe('gradient variance', () => {
       'score',
       'score+moving-avg',
       'score+leave-one-out',
+      'score+nvil',
       'iwae-score',
       'score+vimco',
     ]);
@@ -111,6 +112,7 @@ describe('gradient variance', () => {
       'score',
       'score+moving-avg',
       'score+leave-one-out',
+      'score+nvil',
       'iwae-score',
       'score+vimco',
     ]);
