@@ -11,7 +11,7 @@ import { gradients } from '../autodiff/gradients.js';
 import { Graph, type Value } from '../ir/graph.js';
 import { ParamBinder } from '../nn/params.js';
 import { type Estimator, elboTerms } from './bound.js';
-import { inputSize, type VaeConfig } from './config.js';
+import { inputSize, type RelaxationConfig, type VaeConfig } from './config.js';
 import { latentFamily } from './families/index.js';
 import { nvilObjective } from './nvil.js';
 import { type Baseline, scoreObjective } from './score-function.js';
@@ -28,7 +28,15 @@ export interface EstimatorChoice {
    * bound (default for 'iwae' models; VIMCO's rows on an ELBO model), K = the report's samples.
    */
   bound?: 'elbo' | 'iwae';
+  /**
+   * Categorical latents: the Concrete relaxation's reparameterized gradient at this temperature (families/concrete.ts),
+   * the gradient of the relaxed objective (relaxed reconstruction, categorical KL), not of the ELBO itself.
+   */
+  relaxation?: RelaxationConfig;
 }
+
+/** The temperature of the report's Concrete row: the model's own, else 0.5. */
+export const DEFAULT_REPORT_TEMPERATURE = 0.5;
 
 /** The bound a choice differentiates: its own, else the config's objective's. */
 export function boundOf(cfg: VaeConfig, choice: EstimatorChoice): 'elbo' | 'iwae' {
@@ -42,7 +50,8 @@ export function boundOf(cfg: VaeConfig, choice: EstimatorChoice): 'elbo' | 'iwae
  */
 export function defaultEstimators(cfg: VaeConfig, samples: number): EstimatorChoice[] {
   const out: EstimatorChoice[] = [];
-  if (latentFamily(cfg).reparameterizable) out.push({ name: 'reparam', estimator: 'reparam', baseline: 'none' });
+  // A relaxed categorical model's pathwise gradient is the Concrete row below, not an exact reparameterization.
+  if (latentFamily(cfg).reparameterizable && !cfg.relaxation) out.push({ name: 'reparam', estimator: 'reparam', baseline: 'none' });
   if (cfg.objective === 'iwae') {
     out.push({ name: 'score', estimator: 'score', baseline: 'none' });
     out.push({ name: 'score+moving-avg', estimator: 'score', baseline: 'moving-average' });
@@ -56,6 +65,10 @@ export function defaultEstimators(cfg: VaeConfig, samples: number): EstimatorCho
   if (samples > 1) {
     out.push({ name: 'iwae-score', estimator: 'score', baseline: 'none', bound: 'iwae' });
     out.push({ name: 'score+vimco', estimator: 'score', baseline: 'vimco', bound: 'iwae' });
+  }
+  if (cfg.latentType === 'categorical') {
+    const temperature = cfg.relaxation?.temperature ?? DEFAULT_REPORT_TEMPERATURE;
+    out.push({ name: `concrete(τ=${temperature})`, estimator: 'reparam', baseline: 'none', relaxation: { temperature } });
   }
   return out;
 }
@@ -75,7 +88,10 @@ export function buildGradientGraph(cfg: VaeConfig, choice: EstimatorChoice, samp
     );
   if (bound === 'iwae' && (choice.baseline === 'leave-one-out' || choice.baseline === 'nvil'))
     throw new Error(`gradient variance: the '${choice.baseline}' baseline is an ELBO baseline; the IWAE bound has 'vimco'`);
-  const family = latentFamily(cfg);
+  if (choice.relaxation && (cfg.latentType !== 'categorical' || choice.estimator !== 'reparam' || bound !== 'elbo'))
+    throw new Error('gradient variance: the Concrete relaxation is a reparameterized ELBO estimator for categorical latents');
+  // A Concrete row draws the relaxed z; every other row sees the model's own family (score rows: its discrete draws).
+  const family = latentFamily(choice.relaxation ? { ...cfg, relaxation: choice.relaxation } : cfg);
   if (choice.estimator === 'reparam' && !family.reparameterizable)
     throw new Error(`gradient variance: ${family.name} latents have no reparameterization`);
   if (family.inputs.length)
