@@ -27,6 +27,7 @@ const OPTIONAL_FIELDS: Readonly<Record<OptionalField, Kind>> = {
   hierarchical: { latent: 'number', hidden: 'array' },
   latentType: 'string',
   categories: 'number',
+  relaxation: { temperature: 'number' },
   estimator: 'string',
   baseline: 'string',
   baselineDecay: 'number',

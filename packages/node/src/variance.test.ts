@@ -126,12 +126,14 @@ describe('formatVarianceTable', () => {
       params: [param('encoder.mu.weight', a), param('decoder.mlp.fc1.bias', b)],
       meanVariance: (a + b) / 2,
       ratio,
+      ratioToBest: ratio,
     });
     const table = formatVarianceTable({
       draws: 20,
       samples: 2,
       batch: 8,
       reference: 'reparam',
+      best: 'reparam',
       estimators: [est('reparam', 'reparam', 1e-4, 3e-4, 1), est('score', 'score', 2e-2, 6e-2, 200)],
     });
     const lines = table.split('\n');
@@ -141,6 +143,8 @@ describe('formatVarianceTable', () => {
     expect(lines[3]).toMatch(/^decoder\.mlp\.fc1\.bias\s+3\.000e-4\s+6\.000e-2$/);
     expect(lines[4]).toMatch(/^all\s+2\.000e-4\s+4\.000e-2$/);
     expect(lines[5]).toMatch(/^÷ reparam\s+1\.000\s+200\.0$/);
+    expect(lines[6]).toMatch(/^÷ best \(reparam\)\s+1\.000\s+200\.0$/);
+    expect(lines).toHaveLength(7);
   });
 });
 
@@ -200,7 +204,21 @@ describe('onnxvae variance', () => {
     expect(r.stdout).not.toMatch(/reparam/);
     expect(r.stdout).toMatch(/÷ score/);
     const json = JSON.parse(readFileSync(join(dir, 'gradient-variance.json'), 'utf8'));
-    expect(json.estimators.map((e: { name: string }) => e.name)).toEqual(['score', 'score+moving-avg', 'score+leave-one-out']);
+    expect(json.estimators.map((e: { name: string }) => e.name)).toEqual([
+      'score',
+      'score+moving-avg',
+      'score+leave-one-out',
+      'score+nvil',
+      'iwae-score',
+      'score+vimco',
+      'concrete(τ=0.5)',
+    ]);
+    // Every row's ratio to the best is ≥ 1 and the best's is 1; the table says which rows estimate another quantity.
+    expect(r.stdout).toMatch(/÷ best \(/);
+    expect(r.stdout).toMatch(/iwae-score, score\+vimco: the gradient of the K = 3 importance-weighted bound/);
+    expect(r.stdout).toMatch(/concrete\(τ=0\.5\): the gradient of the Concrete-relaxed objective/);
+    for (const e of json.estimators) expect(e.ratioToBest).toBeGreaterThanOrEqual(1);
+    expect(json.estimators.find((e: { name: string }) => e.name === json.best).ratioToBest).toBe(1);
   });
 
   it('needs a bundle or a config', async () => {

@@ -1,7 +1,8 @@
 /**
  * `onnxvae variance`: the gradient-variance report (core's measureGradientVariance) for a bundle or a freshly
  * initialized model from a config, on one batch of data — a text table, a JSON summary and a PNG bar chart of the mean
- * per-element variance per parameter tensor, for reparameterization and the score function with and without baselines.
+ * per-element variance per parameter tensor, for reparameterization and the score function with and without baselines
+ * (moving average, leave-one-out, NVIL; VIMCO for the IWAE bound), and for categorical latents the Concrete relaxation.
  *
  * @example
  * const r = await gradientVarianceReport({ bundle: 'runs/mnist', data: 'mnist', draws: 200, out: 'runs/mnist' });
@@ -48,7 +49,7 @@ export interface VarianceCommandResult {
   files: { table: string; json: string; png: string };
 }
 
-const COLORS = ['#1f77b4', '#d62728', '#ff7f0e', '#2ca02c', '#9467bd'];
+const COLORS = ['#1f77b4', '#d62728', '#ff7f0e', '#2ca02c', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f'];
 
 /** A short axis label for a parameter name: encoder.mlp.fc1.weight → E.FC1.W. */
 export function shortParamName(name: string): string {
@@ -75,6 +76,18 @@ export function formatVarianceTable(r: VarianceReport): string {
   });
   lines.push(`${'all'.padEnd(nameW)}${r.estimators.map((e) => pad(fmt(e.meanVariance), width)).join('')}`);
   lines.push(`${`÷ ${r.reference}`.padEnd(nameW)}${r.estimators.map((e) => pad(e.ratio.toPrecision(4), width)).join('')}`);
+  // Older reports (and hand-made ones) may lack the best row's ratios.
+  if (r.best !== undefined && r.estimators.every((e) => e.ratioToBest !== undefined))
+    lines.push(`${`÷ best (${r.best})`.padEnd(nameW)}${r.estimators.map((e) => pad(e.ratioToBest.toPrecision(4), width)).join('')}`);
+  const iwae = r.estimators.filter((e) => e.bound === 'iwae').map((e) => e.name);
+  const relaxed = r.estimators.filter((e) => e.relaxation).map((e) => e.name);
+  // Rows that estimate another quantity than the model's bound say so (their variance is still comparable).
+  if (iwae.length && r.estimators.some((e) => e.bound !== 'iwae'))
+    lines.push(`${iwae.join(', ')}: the gradient of the K = ${r.samples} importance-weighted bound, not the ELBO's`);
+  if (relaxed.length)
+    lines.push(
+      `${relaxed.join(', ')}: the gradient of the Concrete-relaxed objective (relaxed reconstruction, categorical KL), biased for the ELBO`,
+    );
   return lines.join('\n');
 }
 
@@ -160,12 +173,16 @@ export async function gradientVarianceReport(opts: VarianceCommandOptions): Prom
     samples: report.samples,
     batch: report.batch,
     reference: report.reference,
+    best: report.best,
     estimators: report.estimators.map((e) => ({
       name: e.name,
       estimator: e.estimator,
       baseline: e.baseline,
       meanVariance: e.meanVariance,
       ratio: e.ratio,
+      ratioToBest: e.ratioToBest,
+      bound: e.bound ?? (cfg.objective === 'iwae' ? 'iwae' : 'elbo'),
+      relaxation: e.relaxation,
       baselineValue: e.baselineValue,
       params: e.params.map((p) => ({ name: p.name, shape: p.shape, meanVariance: p.meanVariance })),
     })),
@@ -173,7 +190,8 @@ export async function gradientVarianceReport(opts: VarianceCommandOptions): Prom
   writeFileSync(files.json, `${JSON.stringify(summary, null, 2)}\n`);
   const groups = [...report.estimators[0].params.map((p) => shortParamName(p.name)), 'ALL'];
   const series = report.estimators.map((e, i) => ({
-    name: `${e.name} (x${e.ratio.toPrecision(3)})`,
+    // The legend gives each row's ratio to the best (lowest-variance) row.
+    name: `${e.name} (x${e.ratioToBest.toPrecision(3)} best)`,
     values: [...e.params.map((p) => p.meanVariance), e.meanVariance],
     color: COLORS[i % COLORS.length],
   }));

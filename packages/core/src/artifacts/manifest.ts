@@ -10,7 +10,14 @@
  */
 
 import { BundleError } from '../errors.js';
-import { type ConditionalConfig, type HierarchicalConfig, type Likelihood, resolveConfig, type VaeConfig } from '../models/config.js';
+import {
+  type ConditionalConfig,
+  type HierarchicalConfig,
+  type Likelihood,
+  type RelaxationConfig,
+  resolveConfig,
+  type VaeConfig,
+} from '../models/config.js';
 import { type GraphSignature, optimizerStateSpecs, parameterSpecs, type TensorInfo } from '../models/graphs.js';
 import type { OptimizerConfig } from '../optim/optimizer.js';
 import { Prng, type PrngState } from '../random/prng.js';
@@ -255,6 +262,8 @@ function modelConfig(v: unknown, bad: Bad): VaeConfig {
       ]),
     latentType: (x, f) => s(x, f) as VaeConfig['latentType'],
     categories: (x, f) => int(x, f, bad, 0, MAX_DIM),
+    relaxation: (x, f) =>
+      fields<RelaxationConfig>(asObject(x, f, bad), { temperature: (y, g) => finite(y, g, bad) }, f, bad, ['temperature']),
     estimator: (x, f) => s(x, f) as VaeConfig['estimator'],
     baseline: (x, f) => s(x, f) as VaeConfig['baseline'],
     baselineDecay: (x, f) => finite(x, f, bad),

@@ -140,5 +140,7 @@ export interface GradientEstimator {
   readonly name: Estimator;
   /** State it carries between steps besides the optimizer's (the moving-average baseline). */
   readonly stateSpecs: StateSpec[];
+  /** Parameters of its own (NVIL's baseline network), declared after the bound's: parameterSpecs and the checkpoint. */
+  declareParams?(g: Graph, p: ParamBinder, x: Value): void;
   objective(g: Graph, p: ParamBinder, inputs: StepInputs): StepObjective;
 }

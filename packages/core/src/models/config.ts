@@ -28,6 +28,11 @@ export interface HierarchicalConfig {
   hidden: number[];
 }
 
+/** The Concrete / Gumbel-softmax relaxation of categorical latents (families/concrete.ts): its temperature τ > 0. */
+export interface RelaxationConfig {
+  temperature: number;
+}
+
 export interface VaeConfig {
   /** 'mlp': dense encoder/decoder; 'conv': strided convolutions (images). */
   arch: 'mlp' | 'conv';
@@ -54,11 +59,20 @@ export interface VaeConfig {
   latentType?: 'gaussian' | 'bernoulli' | 'categorical';
   /** Classes K per categorical latent group (latentType 'categorical'); default 10. */
   categories?: number;
+  /**
+   * Categorical latents trained through the Concrete / Gumbel-softmax relaxation z = softmax((l + g)/τ) with the
+   * 'reparam' estimator (families/concrete.ts); absent: the score function.
+   */
+  relaxation?: RelaxationConfig;
   /** Encoder gradient: reparameterization (Gaussian latents) or score function / REINFORCE (models/score-function.ts). */
   estimator?: 'reparam' | 'score';
-  /** Score-function baseline b subtracted from the reward: none, a moving average, or leave-one-out (samples > 1). */
-  baseline?: 'none' | 'moving-average' | 'leave-one-out';
-  /** Decay α of the moving-average baseline, b ← α·b + (1 − α)·mean r; default 0.9. */
+  /**
+   * Score-function baseline b subtracted from the reward: none, a moving average, or leave-one-out (samples > 1);
+   * 'vimco' (objective 'iwae', samples ≥ 2): VIMCO's per-sample leave-one-out bounds (models/vimco.ts); 'nvil': NVIL's
+   * learned baseline b_ψ(x), centering and variance normalization (models/nvil.ts; its network is part of the model).
+   */
+  baseline?: 'none' | 'moving-average' | 'leave-one-out' | 'vimco' | 'nvil';
+  /** Decay α of the moving-average baseline, b ← α·b + (1 − α)·mean r (and of NVIL's running mean and variance); default 0.9. */
   baselineDecay?: number;
   /**
    * How q is found (models/per-datapoint-training.ts): 'amortized' (default), an encoder network q(z|x); or
@@ -232,18 +246,43 @@ function validateEstimatorOptions(cfg: VaeConfig, bad: (field: string, why: stri
     bad('latentType', `must be 'gaussian', 'bernoulli' or 'categorical', got ${JSON.stringify(latentType)}`);
   if (cfg.categories !== undefined && !(Number.isInteger(cfg.categories) && cfg.categories >= 2))
     bad('categories', `must be an integer ≥ 2, got ${JSON.stringify(cfg.categories)}`);
-  const estimator = cfg.estimator ?? (latentType === 'gaussian' ? 'reparam' : 'score');
+  if (cfg.relaxation !== undefined) {
+    const r = cfg.relaxation as unknown;
+    if (typeof r !== 'object' || r === null || Array.isArray(r)) bad('relaxation', `must be {temperature}, got ${JSON.stringify(r)}`);
+    const t = (r as Partial<RelaxationConfig>).temperature;
+    if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0)
+      bad('relaxation.temperature', `must be a number > 0, got ${JSON.stringify(t)}`);
+    if (latentType !== 'categorical')
+      bad('relaxation', `is the Concrete relaxation of categorical latents: set latentType 'categorical' (got '${latentType}')`);
+    if (cfg.estimator === 'score')
+      bad('relaxation', "trains by reparameterization: leave out estimator (or set 'reparam'), or drop relaxation for 'score'");
+    if (cfg.objective === 'iwae')
+      bad('relaxation', "supports the 'kl' and 'entropy' objectives (its KL is the categorical one), not 'iwae'");
+  }
+  const estimator = cfg.estimator ?? (latentType === 'gaussian' || cfg.relaxation ? 'reparam' : 'score');
   if (!['reparam', 'score'].includes(estimator)) bad('estimator', `must be 'reparam' or 'score', got ${JSON.stringify(estimator)}`);
-  if (estimator === 'reparam' && latentType !== 'gaussian')
+  if (estimator === 'reparam' && latentType === 'categorical' && !cfg.relaxation)
+    bad(
+      'estimator',
+      `'reparam' needs Gaussian latents or a relaxation; categorical latents have none unless relaxation: { temperature } is set`,
+    );
+  if (estimator === 'reparam' && latentType === 'bernoulli')
     bad('estimator', `'reparam' needs Gaussian latents; ${latentType} latents have no reparameterization (use 'score')`);
   const baseline = cfg.baseline ?? 'none';
-  if (!['none', 'moving-average', 'leave-one-out'].includes(baseline))
-    bad('baseline', `must be 'none', 'moving-average' or 'leave-one-out', got ${JSON.stringify(baseline)}`);
+  if (!['none', 'moving-average', 'leave-one-out', 'vimco', 'nvil'].includes(baseline))
+    bad('baseline', `must be 'none', 'moving-average', 'leave-one-out', 'vimco' or 'nvil', got ${JSON.stringify(baseline)}`);
   if (baseline !== 'none' && estimator !== 'score') bad('baseline', `is a score-function option; set estimator 'score' to use it`);
   if (baseline === 'leave-one-out' && cfg.samples < 2) bad('baseline', `'leave-one-out' needs samples ≥ 2, got ${cfg.samples}`);
   if (cfg.baselineDecay !== undefined && !(cfg.baselineDecay >= 0 && cfg.baselineDecay < 1))
     bad('baselineDecay', `must be in [0, 1), got ${JSON.stringify(cfg.baselineDecay)}`);
-  if (estimator === 'score' && cfg.objective === 'iwae') bad('objective', `'iwae' is not available with the score-function estimator`);
+  // The score function of the IWAE bound: VIMCO's per-sample baselines (or none / the moving average, to compare).
+  if (baseline === 'vimco') {
+    if (cfg.objective !== 'iwae')
+      bad('baseline', `'vimco' is the IWAE bound's estimator: set objective 'iwae' (got ${JSON.stringify(cfg.objective)})`);
+    if (cfg.samples < 2) bad('baseline', `'vimco' needs samples ≥ 2 (K importance samples), got ${cfg.samples}`);
+  }
+  if (estimator === 'score' && cfg.objective === 'iwae' && !['none', 'moving-average', 'vimco'].includes(baseline))
+    bad('baseline', `'${baseline}' is an ELBO baseline; with objective 'iwae' use 'vimco' (or 'none', 'moving-average')`);
   if (estimator === 'score' && cfg.conditional) bad('estimator', `'score' does not support conditional models yet`);
 }
 

@@ -11,7 +11,9 @@ import type { Graph, Value } from '../ir/graph.js';
 import { type Estimator, elboTerms, type GradientEstimator, klPenalty } from './bound.js';
 import type { VaeConfig } from './config.js';
 import { type LatentFamily, latentFamily } from './families/index.js';
+import { nvilEstimator } from './nvil.js';
 import { scoreFunctionEstimator } from './score-function.js';
+import { iwaeScoreEstimator } from './vimco.js';
 
 /** The config's estimator; by default the family's: reparameterization where it exists, else the score function. */
 export function estimatorOf(cfg: VaeConfig, family: LatentFamily = latentFamily(cfg)): Estimator {
@@ -51,7 +53,12 @@ export function reparameterizationEstimator(cfg: VaeConfig, family: LatentFamily
 /** The estimator the config and the family call for; asking for reparameterization where there is none is an error. */
 export function gradientEstimator(cfg: VaeConfig, family: LatentFamily): GradientEstimator {
   const est = estimatorOf(cfg, family);
-  if (est === 'score') return scoreFunctionEstimator(cfg, family);
+  // The score function of the importance-weighted bound (VIMCO) is its own estimator: ./vimco.ts.
+  // NVIL's learned baseline is its own estimator too: ./nvil.ts.
+  if (est === 'score') {
+    if (cfg.objective === 'iwae') return iwaeScoreEstimator(cfg, family);
+    return cfg.baseline === 'nvil' ? nvilEstimator(cfg, family) : scoreFunctionEstimator(cfg, family);
+  }
   if (!family.reparameterizable)
     throw new Error(`estimator: 'reparam' needs Gaussian latents; ${family.name} latents have no reparameterization (use 'score')`);
   return reparameterizationEstimator(cfg, family);

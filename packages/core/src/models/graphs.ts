@@ -54,6 +54,8 @@ export function parameterSpecs(cfg: VaeConfig): ParamSpec[] {
   const x = g.input('x', cfg.dtype, [BATCH, inputSize(cfg)]);
   const eps = g.input('eps', cfg.dtype, [1, BATCH, family.noise.width]);
   elboTerms(g, p, cfg, family, x, eps, familyInputs(g, cfg, family));
+  // An estimator's own parameters (NVIL's baseline network) come after the model's.
+  gradientEstimator(cfg, family).declareParams?.(g, p, x);
   return p.specs;
 }
 
@@ -305,7 +307,9 @@ export function buildEval(cfg: VaeConfig, samples: number | string = 'samples'):
   const x = g.input('x', dt, [BATCH, inputSize(cfg)]);
   const eps = g.input('eps', dt, [samples, BATCH, family.noise.width]);
   const cond = familyInputs(g, cfg, family);
-  const t = elboTerms(g, ParamBinder.inputs(dt), cfg, family, x, eps, cond, { form: 'kl' });
+  // No gradients here, so z need not be reparameterized: eval scores the family's exact draws (for a relaxed
+  // family, the discrete ones the model deploys with rather than their relaxation).
+  const t = elboTerms(g, ParamBinder.inputs(dt), cfg, family, x, eps, cond, { form: 'kl', reparameterized: false });
   g.output(t.rec, 'rec');
   g.output(t.kl, 'kl');
   g.output(t.elbo, 'elbo');

@@ -78,7 +78,9 @@ describe('score-function estimator', () => {
     expect(() => small({ baseline: 'moving-average' })).toThrow(/baseline is a score-function option/);
     expect(() => small({ estimator: 'score', baseline: 'leave-one-out', samples: 1 })).toThrow(/needs samples ≥ 2/);
     expect(() => small({ latentType: 'bernoulli', estimator: 'reparam' })).toThrow(/no reparameterization/);
-    expect(() => small({ estimator: 'score', objective: 'iwae' })).toThrow(/'iwae' is not available/);
+    expect(() => small({ estimator: 'score', objective: 'iwae', baseline: 'leave-one-out', samples: 2 })).toThrow(
+      /with objective 'iwae' use 'vimco'/,
+    );
     expect(() => small({ estimator: 'score', baselineDecay: 1 })).toThrow(/baselineDecay must be in \[0, 1\)/);
     expect(() => small({ estimator: 'gumbel' as 'score' })).toThrow(/estimator must be 'reparam' or 'score'/);
     // The gradient-variance graphs take x and eps only: a conditional model (which also needs y) is refused by name.

@@ -30,7 +30,8 @@ import { type ElboTerms, elboTerms, type GradientEstimator, klPenalty } from './
 import type { VaeConfig } from './config.js';
 import type { Conditions, LatentFamily } from './families/family.js';
 
-export type Baseline = 'none' | 'moving-average' | 'leave-one-out';
+/** The ELBO's baselines (this file), NVIL's learned one (./nvil.ts) and VIMCO's for the IWAE bound (./vimco.ts). */
+export type Baseline = 'none' | 'moving-average' | 'leave-one-out' | 'nvil' | 'vimco';
 
 /** Name of the moving-average baseline's state tensor (shape [1]) in the train step and the checkpoint. */
 export const BASELINE_STATE = 'score.baseline';
@@ -44,9 +45,19 @@ export function baselineDecayOf(cfg: VaeConfig): number {
   return cfg.baselineDecay ?? 0.9;
 }
 
+/**
+ * The moving average's value before step t (1-based): with Adam's bias correction b/(1 − α^(t−1)) it is a weighted
+ * mean of the past rewards (0 before any).
+ */
+export function movingAverageValue(g: Graph, stored: Value, step: Value, alpha: number, dt: VaeConfig['dtype']): Value {
+  return g.scope('score', () => g.Div(stored, g.Max(g.Sub(1, g.Pow(g.scalar(alpha, dt), g.Sub(step, 1))), g.scalar(1e-12, dt))));
+}
+
 /** Per-sample baseline b [M, batch] (or [1]) for the rewards r [M, batch]; undefined for none. */
 export function baselineValue(g: Graph, kind: Baseline, reward: Value, movingAverage?: Value): Value | undefined {
   if (kind === 'none') return undefined;
+  if (kind === 'nvil' || kind === 'vimco')
+    throw new Error(`score-function baseline '${kind}' is its own estimator (${kind === 'nvil' ? './nvil.ts' : './vimco.ts'})`);
   if (kind === 'moving-average') {
     if (!movingAverage) throw new Error("score-function baseline 'moving-average' needs the running average as a value");
     return movingAverage;
@@ -78,6 +89,13 @@ export interface ScoreObjectiveOptions {
   movingAverage?: Value;
   /** Apply the config's free bits to the KL term (train steps do; gradient reports do not). Default true. */
   freeBits?: boolean;
+  /** The bound's terms when the caller has built them (z drawn without reparameterization); default: built here. */
+  terms?: ElboTerms;
+  /**
+   * The learning signal from the reward r [M, batch] (held constant afterwards), replacing `baseline`: NVIL's
+   * (r − b_ψ(x) − c)/max(1, σ) (./nvil.ts).
+   */
+  advantage?: (reward: Value) => Value;
 }
 
 /**
@@ -96,7 +114,7 @@ export function scoreObjective(
 ): ScoreObjective {
   if (cfg.objective === 'iwae') throw new Error("the score-function estimator supports the 'kl' and 'entropy' objectives, not 'iwae'");
   const form = cfg.objective === 'entropy' ? 'entropy' : 'kl';
-  const terms = elboTerms(g, p, cfg, family, x, eps, cond, { form, reparameterized: false });
+  const terms = opts.terms ?? elboTerms(g, p, cfg, family, x, eps, cond, { form, reparameterized: false });
   return g.scope('score', () => {
     const beta = opts.beta ?? g.scalar(1, terms.logpx.dtype);
     // The reward: the integrand's non-analytic part, held constant. Where the family has no closed-form KL (KL form)
@@ -111,8 +129,8 @@ export function scoreObjective(
           ? g.Add(terms.logpx, g.Mul(terms.logpz, beta))
           : terms.logpx,
     );
-    const b = baselineValue(g, opts.baseline ?? baselineOf(cfg), reward, opts.movingAverage);
-    const advantage = b ? g.stopGradient(g.Sub(reward, b)) : reward;
+    const b = opts.advantage ? undefined : baselineValue(g, opts.baseline ?? baselineOf(cfg), reward, opts.movingAverage);
+    const advantage = opts.advantage ? g.stopGradient(opts.advantage(reward)) : b ? g.stopGradient(g.Sub(reward, b)) : reward;
     const s = g.Neg(g.ReduceMean(g.Mul(terms.logqz, advantage)));
     const surrogate = g.Sub(s, g.stopGradient(s));
     // Free bits as in the reparameterized step; in the entropy form the −β·H(q) part of β·KL carries the analytic
@@ -140,10 +158,7 @@ export function scoreFunctionEstimator(cfg: VaeConfig, family: LatentFamily): Gr
       const stored = states[BASELINE_STATE];
       if (kind === 'moving-average') {
         if (!stored) throw new Error(`score-function train step: the state '${BASELINE_STATE}' was not given`);
-        // Bias correction as in Adam: b/(1 − α^(t−1)) is a weighted mean of the past rewards (0 before any).
-        movingAverage = g.scope('score', () =>
-          g.Div(stored, g.Max(g.Sub(1, g.Pow(g.scalar(alpha, dt), g.Sub(step, 1))), g.scalar(1e-12, dt))),
-        );
+        movingAverage = movingAverageValue(g, stored, step, alpha, dt);
       }
       const o = scoreObjective(g, p, cfg, family, x, eps, cond, { beta, baseline: kind, movingAverage });
       return {

@@ -64,8 +64,8 @@ export class Evaluator {
   ) {
     this.params = {};
     const dt = manifest.config.dtype;
-    // eval.onnx takes the parameters it uses: all of them, or θ only for a per-datapoint model (its q table is for
-    // the training examples; eval.onnx fits q for each x it is given).
+    // eval.onnx takes the parameters the bound uses: not a per-datapoint model's q table (it is for the training
+    // examples; eval.onnx fits q for each x it is given), nor an estimator's own (NVIL's baseline network).
     const wanted = new Set(session.inputNames);
     for (const e of manifest.params) {
       if (!wanted.has(e.name)) continue;

@@ -15,7 +15,10 @@ import type { TensorData } from '../ir/tensor.js';
 import { inputSize, type VaeConfig } from '../models/config.js';
 import { fillLatentNoise, latentWidth } from '../models/discrete.js';
 import { buildGradientGraph, defaultEstimators, type EstimatorChoice, GRADIENT_GRAPH_BASELINE } from '../models/gradient-variance.js';
+import { parameterSpecs } from '../models/graphs.js';
+import { isEstimatorParam } from '../models/nvil.js';
 import { baselineDecayOf } from '../models/score-function.js';
+import { initParams } from '../nn/params.js';
 import { Prng } from '../random/prng.js';
 import type { OrtModule, SessionFactory } from './runtime.js';
 import { floatTensor } from './tensors.js';
@@ -37,6 +40,8 @@ export interface EstimatorStats extends EstimatorChoice {
   meanVariance: number;
   /** meanVariance relative to the reference estimator's (reparam, or score without baseline for discrete latents). */
   ratio: number;
+  /** meanVariance relative to the lowest of the report's (1 for the best row). */
+  ratioToBest: number;
   /** The moving-average baseline's value used (after the warm-up), if any. */
   baselineValue?: number;
 }
@@ -59,6 +64,8 @@ export interface VarianceReport {
   batch: number;
   /** Name of the estimator the ratios divide by. */
   reference: string;
+  /** Name of the estimator with the lowest mean variance (ratioToBest divides by it). */
+  best: string;
   estimators: EstimatorStats[];
 }
 
@@ -94,9 +101,13 @@ export async function measureGradientVariance(
     const g = buildGradientGraph(cfg, choice, m);
     const session = await createSession(serializeModel(g), 'gradients.onnx');
     const paramFeeds: Record<string, Tensor> = {};
-    const names = g.inputs.map((v) => v.name).filter((n) => n !== 'x' && n !== 'eps' && n !== GRADIENT_GRAPH_BASELINE);
-    for (const n of names) {
-      const t = params[n];
+    const inputs = g.inputs.map((v) => v.name).filter((n) => n !== 'x' && n !== 'eps' && n !== GRADIENT_GRAPH_BASELINE);
+    // The model's parameters are measured; an estimator's own (NVIL's b_ψ) are fitted during the warm-up.
+    const names = inputs.filter((n) => !isEstimatorParam(n));
+    const own = inputs.filter(isEstimatorParam);
+    const ownValues = own.length ? estimatorParams(cfg, params, own, opts.seed ?? 0) : {};
+    for (const n of inputs) {
+      const t = params[n] ?? ownValues[n];
       if (!t) throw new Error(`gradient variance: parameter '${n}' is missing`);
       paramFeeds[n] = tensor(
         t.dtype === dt
@@ -117,6 +128,20 @@ export async function measureGradientVariance(
     };
     let baselineValue: number | undefined;
     if (choice.baseline === 'moving-average') baselineValue = await warmUpBaseline(run, baselineDecayOf(cfg), opts.warmup ?? 50);
+    if (choice.baseline === 'nvil') {
+      // c as the moving average is warmed up, and b_ψ fitted to r − c by Adam on the same draws (twice as many).
+      const adam = new HostAdam(
+        own.map((n) => ownValues[n] ?? params[n]),
+        1e-2,
+      );
+      baselineValue = await warmUpBaseline(run, baselineDecayOf(cfg), 2 * (opts.warmup ?? 50), (out) => {
+        adam.step(own.map((n) => out[`${n}_grad`].data as Float32Array | Float64Array));
+        own.forEach((n, i) => {
+          const v = adam.values[i];
+          paramFeeds[n] = tensor(dt === 'float32' ? Float32Array.from(v) : v, [...(ownValues[n] ?? params[n]).shape]);
+        });
+      });
+    }
     const stats = names.map((n) => ({ name: n, shape: [...params[n].shape], acc: new Welford(params[n].data.length) }));
     for (let i = 0; i < draws; i++) {
       const out = await run(baselineValue);
@@ -129,11 +154,17 @@ export async function measureGradientVariance(
       return { name: s.name, shape: s.shape, mean: s.acc.mean, variance, meanVariance: average(variance) };
     });
     const all = ps.flatMap((p) => Array.from(p.variance));
-    results.push({ ...choice, params: ps, meanVariance: average(all), ratio: Number.NaN, baselineValue });
+    results.push({ ...choice, params: ps, meanVariance: average(all), ratio: Number.NaN, ratioToBest: Number.NaN, baselineValue });
   }
-  const ref = results.find((r) => r.estimator === 'reparam') ?? results.find((r) => r.baseline === 'none') ?? results[0];
-  for (const r of results) r.ratio = r.meanVariance / ref.meanVariance;
-  return { draws, samples: m, batch, reference: ref.name, estimators: results };
+  // The reference is an exact estimator of the model's own bound: reparameterization, else the baseline-free score.
+  const own = results.filter((r) => !r.relaxation);
+  const ref = own.find((r) => r.estimator === 'reparam') ?? own.find((r) => r.baseline === 'none') ?? results[0];
+  const best = results.reduce((a, r) => (r.meanVariance < a.meanVariance ? r : a), results[0]);
+  for (const r of results) {
+    r.ratio = r.meanVariance / ref.meanVariance;
+    r.ratioToBest = r.meanVariance / best.meanVariance;
+  }
+  return { draws, samples: m, batch, reference: ref.name, best: best.name, estimators: results };
 }
 
 /** Runs the moving-average recursion b ← α·b + (1 − α)·mean r (bias-corrected) for n draws; returns its value. */
@@ -141,6 +172,7 @@ async function warmUpBaseline(
   run: (baseline?: number) => Promise<InferenceSession.OnnxValueMapType>,
   alpha: number,
   n: number,
+  onDraw?: (out: InferenceSession.OnnxValueMapType) => void,
 ): Promise<number> {
   let b = 0;
   let used = 0;
@@ -148,8 +180,55 @@ async function warmUpBaseline(
     used = t > 1 ? b / (1 - alpha ** (t - 1)) : 0;
     const out = await run(used);
     b = alpha * b + (1 - alpha) * Number((out.reward_mean.data as Float32Array)[0]);
+    onDraw?.(out);
   }
   return n > 0 ? b / (1 - alpha ** n) : used;
+}
+
+/** An estimator's own parameters: the given ones (a model trained with it), else fresh from parameterSpecs' inits. */
+function estimatorParams(cfg: VaeConfig, params: Record<string, TensorData>, names: string[], seed: number): Record<string, TensorData> {
+  if (names.every((n) => params[n])) return {};
+  const specs = parameterSpecs({
+    ...cfg,
+    estimator: 'score',
+    objective: cfg.objective === 'iwae' ? 'kl' : cfg.objective,
+    baseline: 'nvil',
+  });
+  return initParams(
+    specs.filter((s) => names.includes(s.name)),
+    new Prng(seed).split(),
+    cfg.dtype,
+  );
+}
+
+/** Adam on host arrays (float64), for the few parameters a warm-up fits. */
+class HostAdam {
+  readonly values: Float64Array[];
+  private readonly m: Float64Array[];
+  private readonly v: Float64Array[];
+  private t = 0;
+  constructor(
+    init: TensorData[],
+    private readonly lr: number,
+  ) {
+    this.values = init.map((t) => Float64Array.from(t.data as Float64Array));
+    this.m = this.values.map((a) => new Float64Array(a.length));
+    this.v = this.values.map((a) => new Float64Array(a.length));
+  }
+  step(grads: ArrayLike<number>[]): void {
+    this.t += 1;
+    const [b1, b2] = [0.9, 0.999];
+    const c1 = 1 - b1 ** this.t;
+    const c2 = 1 - b2 ** this.t;
+    this.values.forEach((w, i) => {
+      const g = grads[i];
+      for (let j = 0; j < w.length; j++) {
+        this.m[i][j] = b1 * this.m[i][j] + (1 - b1) * g[j];
+        this.v[i][j] = b2 * this.v[i][j] + (1 - b2) * g[j] * g[j];
+        w[j] -= (this.lr * (this.m[i][j] / c1)) / (Math.sqrt(this.v[i][j] / c2) + 1e-8);
+      }
+    });
+  }
 }
 
 function average(a: ArrayLike<number>): number {

@@ -44,6 +44,9 @@ describe('train_step layouts', () => {
       'score function with a moving-average baseline (a named estimator state)',
       { estimator: 'score', baseline: 'moving-average', samples: 2 },
     ],
+    ["NVIL (b_ψ's parameters in the flat vector, c and v named)", { latentType: 'bernoulli', baseline: 'nvil' }],
+    ['VIMCO', { latentType: 'bernoulli', objective: 'iwae', samples: 3, baseline: 'vimco' }],
+    ['the Concrete relaxation', { latentType: 'categorical', categories: 3, relaxation: { temperature: 0.5 } }],
   ] as [string, VaeConfigInput][])('flat and named give the same checkpoint bit for bit: %s', async (_, over) => {
     const flat = await train(over, 'flat', 4);
     const named = await train(over, 'named', 4);

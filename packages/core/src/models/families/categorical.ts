@@ -25,7 +25,7 @@ export interface CategoricalSample extends LatentSample {
 }
 
 /** Logits [..., G·K] → log-probabilities, normalized within each group of K, same shape. */
-function groupLogSoftmax(g: Graph, groups: number, k: number, logits: Value): Value {
+export function groupLogSoftmax(g: Graph, groups: number, k: number, logits: Value): Value {
   return g.Reshape(g.LogSoftmax(g.Reshape(logits, [0, groups, k]), -1), [0, groups * k]);
 }
 

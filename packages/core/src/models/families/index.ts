@@ -11,6 +11,7 @@
 import type { VaeConfig } from '../config.js';
 import { bernoulliFamily } from './bernoulli.js';
 import { categoricalFamily } from './categorical.js';
+import { concreteFamily } from './concrete.js';
 import { conditionalFamily } from './conditional.js';
 import type { LatentFamily } from './family.js';
 import { gaussianFamily } from './gaussian.js';
@@ -18,6 +19,7 @@ import { hierarchicalFamily } from './hierarchical.js';
 
 export * from './bernoulli.js';
 export * from './categorical.js';
+export * from './concrete.js';
 export * from './conditional.js';
 export * from './family.js';
 export * from './gaussian.js';
@@ -34,7 +36,8 @@ export function latentFamily(cfg: VaeConfig): LatentFamily {
     case 'bernoulli':
       return bernoulliFamily(cfg);
     case 'categorical':
-      return categoricalFamily(cfg);
+      // The Concrete relaxation trains the categorical model by reparameterization (./concrete.ts).
+      return cfg.relaxation ? concreteFamily(cfg) : categoricalFamily(cfg);
     default:
       throw new Error(`model config: latentType must be 'gaussian', 'bernoulli' or 'categorical', got ${JSON.stringify(type)}`);
   }

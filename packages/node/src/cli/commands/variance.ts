@@ -29,11 +29,14 @@ async function run({ v, pos, out, err }: CommandContext): Promise<number> {
 }
 
 export const varianceCommand: Command = {
-  summary: 'gradient variance: reparameterization vs the score function (± baselines), table + PNG',
+  summary: 'gradient variance: reparameterization vs the score function (± baselines, NVIL, VIMCO) and Concrete, table + PNG',
   usage: 'onnxvae variance DIR|--config model.json [--data mnist|FILE | --test-data FILE] [--draws 200] [--out DIR]',
-  help: `Measures the variance of the gradient estimators of reparameterization and the score function (with and
-without baselines) on one batch, for the bundle in DIR or a fresh model from --config. Writes a table (stdout and
-gradient-variance.txt), gradient-variance.json and a bar chart gradient-variance.png into --out.
+  help: `Measures the variance of the gradient estimators of reparameterization and the score function (without a
+baseline, with a moving average, leave-one-out or NVIL's learned baseline; with M ≥ 2 also VIMCO and the plain score
+function of the K = M importance-weighted bound) and, for categorical latents, the Concrete relaxation's pathwise
+gradient, on one batch, for the bundle in DIR or a fresh model from --config. Each row gives the mean per-parameter
+variance, its ratio to the reference and to the best row. Writes a table (stdout and gradient-variance.txt),
+gradient-variance.json and a bar chart gradient-variance.png into --out.
 
   --config model.json   a fresh model (parameters from --seed) instead of a bundle
   --data mnist|mnist-full|FILE|DIR
