@@ -21,7 +21,7 @@ const readMetrics = (dir: string): Record<string, number>[] =>
     .trim()
     .split('\n')
     .map((l) => JSON.parse(l) as Record<string, number>);
-const deterministic = (ms: Record<string, number>[]) => ms.map(({ seconds: _s, samples_per_s: _r, ...m }) => m);
+const deterministic = (ms: Record<string, number>[]) => ms.map(({ seconds: _s, samples_per_s: _r, test_seconds: _t, ...m }) => m);
 
 const FULL_RUN = ['--data', 'mnist-full', '--limit', '256', '--batch', '64', '--provider', 'cpu'];
 
