@@ -1,20 +1,34 @@
 #!/usr/bin/env node
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-/** Bundles demo/main.ts (with @onnxvae/core and @onnxvae/web sources) to demo/dist/main.js; onnxruntime-web stays
- *  external and is loaded from node_modules through the page's import map. */
+/**
+ * Bundles the demo (with @onnxvae/core and @onnxvae/web sources): demo/main.ts, the page's script (the DOM only), to
+ * demo/dist/main.js, and demo/worker.ts, the module worker that runs onnxruntime-web, to demo/dist/worker.js.
+ * onnxruntime-web stays external: a module worker has no import map, so its bare import is rewritten to the URL the
+ * demo server serves it at, where it also finds its .wasm and pthread .mjs files.
+ */
 import { build } from 'esbuild';
 
 const here = dirname(fileURLToPath(import.meta.url));
+export const ORT_URL = '/node_modules/onnxruntime-web/dist/ort.all.min.mjs';
+
+/** `import 'onnxruntime-web'` → `import '/node_modules/onnxruntime-web/dist/ort.all.min.mjs'`, left external. */
+const ortByUrl = {
+  name: 'onnxruntime-web-by-url',
+  setup(b) {
+    b.onResolve({ filter: /^onnxruntime-web$/ }, () => ({ path: ORT_URL, external: true }));
+  },
+};
+
 export async function buildDemo() {
   await build({
-    entryPoints: [join(here, 'main.ts')],
-    outfile: join(here, 'dist/main.js'),
+    entryPoints: { main: join(here, 'main.ts'), worker: join(here, 'worker.ts') },
+    outdir: join(here, 'dist'),
     bundle: true,
     format: 'esm',
     platform: 'browser',
     target: 'es2022',
-    external: ['onnxruntime-web'],
+    plugins: [ortByUrl],
     sourcemap: true,
     logLevel: 'warning',
     alias: {
