@@ -222,7 +222,9 @@ async function main(): Promise<void> {
   // Draw a digit: encode it, show μ ± σ, the reconstruction and the nearest prior samples.
   const encode = setUpDrawing();
 
-  // Fine-tuning (in the worker) with a live loss curve.
+  // Fine-tuning (in the worker) with a live loss curve. The empty chart is drawn now: a canvas's first text draw
+  // sets up its fonts (~100 ms on a busy CPU), which belongs at load, not in the middle of fine-tuning.
+  drawLossCurve($('loss') as HTMLCanvasElement, state.losses, 'loss (nats)');
   let tuning = false;
   listeners.push((e) => {
     if (e.event === 'ft-status') $('ft-status').textContent = e.text;

@@ -69,7 +69,6 @@ function pick(d: Digits, D: number, label: number): { x: Float32Array; labels: I
 const imageLength = () => model.imageSize[0] * model.imageSize[1];
 
 async function init(a: InitArgs): Promise<InitResult> {
-  sliderLabel = a.sliderLabel;
   let fallbackError: string | undefined;
   try {
     rt = await createWebRuntime({ prefer: a.prefer });
@@ -88,6 +87,8 @@ async function init(a: InitArgs): Promise<InitResult> {
       emit({ event: 'progress', text: `Loading ${p.file}: ${Math.round(p.loaded / 1024)} / ${Math.round(p.total / 1024)} KiB` }),
   });
   const L = model.latent;
+  // A conditional model decodes the sliders (and window.__demo.decode) for one class: `?label=`, else 0.
+  sliderLabel = model.classes === undefined ? undefined : (a.sliderLabel ?? 0);
   // Warm-up: the first run of each session compiles its shaders (WebGPU) or sets up its kernels; do it now, here.
   emit({ event: 'progress', text: 'warming up (first decode and encode)…' });
   await model.sampler.decode(new Float32Array(L), 1, sliderLabel);
