@@ -20,21 +20,37 @@ const ortByUrl = {
   },
 };
 
+const common = {
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  plugins: [ortByUrl],
+  sourcemap: true,
+  logLevel: 'warning',
+};
+
 export async function buildDemo() {
-  await build({
-    entryPoints: { main: join(here, 'main.ts'), worker: join(here, 'worker.ts') },
-    outdir: join(here, 'dist'),
-    bundle: true,
-    format: 'esm',
-    platform: 'browser',
-    target: 'es2022',
-    plugins: [ortByUrl],
-    sourcemap: true,
-    logLevel: 'warning',
-    alias: {
-      '@onnxvae/core/internal': join(here, '../packages/core/src/internal.ts'),
-      '@onnxvae/core': join(here, '../packages/core/src/index.ts'),
-    },
-  });
+  await Promise.all([
+    // The worker: the model code, core and onnxruntime-web (by URL).
+    build({
+      ...common,
+      entryPoints: [join(here, 'worker.ts')],
+      outfile: join(here, 'dist/worker.js'),
+      alias: {
+        '@onnxvae/core/internal': join(here, '../packages/core/src/internal.ts'),
+        '@onnxvae/core': join(here, '../packages/core/src/index.ts'),
+      },
+    }),
+    // The page: drawing and scheduling only. What it takes from core (tileImages, unitToByte, via the web package's
+    // draw.ts) lives in core's image/tile.ts, which imports nothing: that alone keeps the graph builder and protobuf
+    // (~400 KB) out of the page (an import of anything else from core fails this build loudly).
+    build({
+      ...common,
+      entryPoints: [join(here, 'main.ts')],
+      outfile: join(here, 'dist/main.js'),
+      alias: { '@onnxvae/core': join(here, '../packages/core/src/image/tile.ts') },
+    }),
+  ]);
 }
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) await buildDemo();
