@@ -2,7 +2,9 @@
  * The demo page in a real browser: headless Debian Chromium driven by playwright-core, on WebGPU (SwiftShader's
  * software Vulkan adapter) and on WASM. Checks that samples render, that decoded pixels match onnxruntime-node for
  * the same z, that fine-tuning lowers the loss, that a screenshot is not blank, that a conditional bundle loads and
- * draws labelled samples, and that bad input is reported.
+ * draws labelled samples, and that bad input is reported. onnxruntime-web runs in the page's worker: a digit drawn
+ * with the mouse is encoded like onnxruntime-node's encoder does it, every latent dimension has a slider, the status
+ * line gives the WASM threads, and a trace shows the main thread idle while the worker fine-tunes.
  */
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
