@@ -1,16 +1,12 @@
-/** The demo page's script (bundled by demo/build.mjs). State is exposed on window.__demo for the browser tests. */
-import { Prng } from '@onnxvae/core';
-import {
-  createWebRuntime,
-  drawImages,
-  drawLossCurve,
-  type FineTuner,
-  fetchBytes,
-  LatestOnly,
-  WebModel,
-  type WebProvider,
-  type WebRuntime,
-} from '../packages/web/src/index.js';
+/**
+ * The demo page's script (bundled by demo/build.mjs): the DOM only. Every onnxruntime-web call runs in the module
+ * worker demo/worker.ts (protocol.ts); this side sends requests and draws what comes back, so the page never
+ * freezes. State is exposed on window.__demo for the browser tests.
+ */
+
+import { drawImages, drawLossCurve } from '../packages/web/src/draw.js';
+import { LatestOnly } from '../packages/web/src/schedule.js';
+import type { Api, InitResult, Reply, RequestType, WorkerEvent, WorkerMessage } from './protocol.js';
 import type { DemoState } from './state.js';
 
 const state: DemoState = { ready: false, losses: [], finetuneDone: false, mapReady: false, pending: 0 };
@@ -24,6 +20,44 @@ function fail(e: unknown): void {
   state.error = msg;
   $('error').textContent = `Error: ${msg}`;
 }
+
+// ---- The worker and its requests --------------------------------------------------------------------------------
+
+const worker = new Worker(new URL('./worker.js', import.meta.url), { type: 'module', name: 'onnxvae-demo' });
+state.worker = true;
+let nextId = 1;
+const waiting = new Map<number, { ok: (v: unknown) => void; fail: (e: Error) => void }>();
+const listeners: ((e: WorkerEvent) => void)[] = [];
+
+/** Sends one request to the worker; resolves with its result (arrays transferred), rejects with its error. */
+function call<K extends RequestType>(type: K, args: Api[K][0], transfer: Transferable[] = []): Promise<Api[K][1]> {
+  const id = nextId++;
+  return new Promise<Api[K][1]>((ok, no) => {
+    waiting.set(id, { ok: ok as (v: unknown) => void, fail: no });
+    worker.postMessage({ id, type, args }, transfer);
+  });
+}
+
+worker.onmessage = (e: MessageEvent<WorkerMessage>) => {
+  const m = e.data;
+  if ('event' in m) {
+    for (const l of listeners) l(m);
+    return;
+  }
+  const r = m as Reply;
+  const w = waiting.get(r.id);
+  waiting.delete(r.id);
+  if (r.ok) w?.ok(r.result);
+  else w?.fail(new Error(r.error));
+};
+/** The worker itself failed (its script did not load, or an uncaught error): every request in flight fails. */
+worker.onerror = (e: ErrorEvent) => {
+  e.preventDefault();
+  const err = new Error(`the worker failed: ${e.message || 'its script did not load'}`);
+  fail(err);
+  for (const w of waiting.values()) w.fail(err);
+  waiting.clear();
+};
 
 /**
  * Runs a UI job through a latest-wins scheduler (a slider fires far faster than a decode finishes: only the newest
@@ -39,74 +73,69 @@ function job(latest: LatestOnly, task: () => Promise<void>): Promise<void> {
     });
 }
 
-async function loadDigits(): Promise<{ x: Float32Array; n: number; labels: number[] }> {
-  // 200 labels and a shape: 64 KiB is ample; the pixels are exactly n × 28 × 28 bytes.
-  const metaBytes = await fetchBytes('/models/digits.json', undefined, 0, { maxBytes: 65536 });
-  const meta = JSON.parse(new TextDecoder().decode(metaBytes)) as { shape: number[]; labels: number[] };
-  const size = meta.shape.reduce((a, b) => a * b, 1);
-  const bytes = await fetchBytes('/models/digits.bin', undefined, size);
-  if (bytes.length !== size) throw new Error(`/models/digits.bin: ${bytes.length} bytes, digits.json says ${size}`);
-  return { x: Float32Array.from(bytes, (b) => b / 255), n: meta.shape[0], labels: meta.labels };
+/** What runs where, in words: the provider, WASM threads and why, and that it is all in a worker. */
+function describeRuntime(provider: string, notes: string[], info?: InitResult): string {
+  const adapter = notes.find((n) => n.startsWith('webgpu: adapter found'))?.replace(/^webgpu: /, '');
+  if (!info) return `Running on ${provider}${adapter ? ` (${adapter})` : ''}, in a Web Worker.`;
+  const t = info.threads;
+  const why = info.isolated ? 'cross-origin isolated' : 'not cross-origin isolated: no SharedArrayBuffer';
+  const threads = `${t} thread${t === 1 ? '' : 's'} (${why})`;
+  const other = notes.filter((n) => !n.startsWith('webgpu: adapter found')).join('; ');
+  const head =
+    provider === 'webgpu' ? `Running on webgpu (${adapter ?? 'adapter'}; its CPU side on wasm, ${threads})` : `Running on wasm, ${threads}`;
+  return `${head}, in a Web Worker${other ? ` [${other}]` : ''}.`;
 }
 
-/** The digits in a fixed shuffled order, so every fine-tuning batch mixes the classes (with their labels). */
-function shuffled(d: { x: Float32Array; n: number; labels: number[] }, D: number): { x: Float32Array; labels: Int32Array } {
-  const perm = new Prng(7).permutation(d.n);
-  const out = new Float32Array(d.x.length);
-  for (const [i, src] of perm.entries()) out.set(d.x.subarray(src * D, (src + 1) * D), i * D);
-  return { x: out, labels: Int32Array.from(perm, (src) => d.labels[src]) };
-}
-
-/** The digits of one class, in file order. */
-function pick(d: { x: Float32Array; n: number; labels: number[] }, D: number, label: number): { x: Float32Array; labels: Int32Array } {
-  const rows = d.labels.flatMap((l, i) => (l === label ? [i] : []));
-  const out = new Float32Array(rows.length * D);
-  rows.forEach((src, i) => {
-    out.set(d.x.subarray(src * D, (src + 1) * D), i * D);
-  });
-  return { x: out, labels: new Int32Array(rows.length).fill(label) };
-}
+// ---- The page ---------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
-  const prefer = (params.get('provider') ?? 'auto') as WebProvider | 'auto';
-  let rt: WebRuntime;
-  try {
-    rt = await createWebRuntime({ prefer });
-  } catch (e) {
-    // Asked for WebGPU explicitly and it is missing: say so, and fall back to WASM rather than show nothing.
-    fail(e);
-    rt = await createWebRuntime({ prefer: 'wasm' });
-    rt.notes.unshift(`WebGPU unavailable (${(e as Error).message}); falling back to wasm`);
-  }
-  state.provider = rt.provider;
-  state.notes = rt.notes;
-  const modelUrl = params.get('model') ?? '/models/mnist';
-  $('status').textContent = `Running on ${rt.provider} (${rt.notes.join('; ')}). Loading ${modelUrl}…`;
-  const model = await WebModel.load(rt, modelUrl, {
-    onProgress: (p) => {
-      $('status').textContent =
-        `Running on ${rt.provider}. Loading ${p.file}: ${Math.round(p.loaded / 1024)} / ${Math.round(p.total / 1024)} KiB`;
-    },
+  const prefer = (params.get('provider') ?? 'auto') as 'webgpu' | 'wasm' | 'auto';
+  let modelUrl = params.get('model') ?? '/models/mnist';
+  // The worker resolves URLs against its own script (/demo/dist/worker.js): make a relative one absolute here.
+  if (!/^([a-z][a-z0-9+.-]*:|\/)/i.test(modelUrl)) modelUrl = new URL(modelUrl, location.href).href;
+  const labelParam = params.get('label');
+  let status = `Starting the worker; loading ${modelUrl}…`;
+  $('status').textContent = status;
+  listeners.push((e) => {
+    if (e.event === 'runtime') {
+      state.provider = e.provider;
+      state.notes = e.notes;
+      status = describeRuntime(e.provider, e.notes);
+      $('status').textContent = `${status} Loading ${modelUrl}…`;
+      if (e.fallbackError) fail(new Error(e.fallbackError));
+    } else if (e.event === 'progress' && !state.ready) $('status').textContent = `${status} ${e.text}`;
   });
-  const [h, w] = model.imageSize;
-  const L = model.latent;
+  const info = await call('init', {
+    prefer,
+    modelUrl,
+    mapUrl: params.get('map') ?? undefined,
+    seed: Number(params.get('seed') ?? 1),
+    sliderLabel: labelParam === null ? undefined : Number(labelParam),
+  });
+  const [h, w] = info.imageSize;
+  const L = info.latent;
+  const classes = info.classes;
   state.latent = L;
-  // A conditional model decodes with a label: the samples show one class per position, the sliders class `?label=`.
-  const classes = model.classes;
   state.classes = classes;
-  const sliderLabel = classes === undefined ? undefined : Number(params.get('label') ?? 0);
+  state.threads = info.threads;
+  state.isolated = info.isolated;
+  // A conditional model decodes with a label: the samples show one class per position, the sliders class `?label=`.
+  const sliderLabel = classes === undefined ? undefined : Number(labelParam ?? 0);
   const sampleLabels = classes === undefined ? undefined : Array.from({ length: 16 }, (_, i) => i % classes);
-  state.decode = async (z, n) => Array.from(await model.sampler.decode(Float32Array.from(z), n, sliderLabel));
-  const weights = model.weights === 'float16' ? ', float16 weights' : '';
-  $('status').textContent = `Running on ${rt.provider} (${rt.notes.join('; ')}). Model: ${modelUrl}, latent size ${L}${weights}.`;
+  state.decode = async (z, n) => {
+    const zz = Float32Array.from(z);
+    return Array.from((await call('decode', { z: zz, n, label: sliderLabel }, [zz.buffer])).x);
+  };
+  const weights = info.weights === 'float16' ? ', float16 weights' : '';
+  $('status').textContent =
+    `${describeRuntime(state.provider ?? '?', state.notes ?? [], info)} Model: ${modelUrl}, latent size ${L}${weights}.`;
 
   // Samples.
-  const prng = new Prng(Number(params.get('seed') ?? 1));
   const samplesJob = new LatestOnly();
   const resample = async () => {
     const t = Number(($('temperature') as HTMLInputElement).value);
     $('tval').textContent = String(t);
-    const s = await model.sampler.sample(16, { temperature: t, prng, label: sampleLabels });
+    const s = await call('sample', { n: 16, temperature: t, labels: sampleLabels });
     state.sampleLabels = sampleLabels;
     state.sampleZ = Array.from(s.z);
     state.samplePixels = Array.from(s.x);
@@ -117,111 +146,106 @@ async function main(): Promise<void> {
   $('resample').onclick = () => job(samplesJob, resample);
   $('temperature').oninput = () => job(samplesJob, resample);
 
-  // Latent sliders for the first dims.
+  // Latent sliders: every dimension, the first 8 in view and the rest folded away in a <details>.
   const z = new Float32Array(L);
-  const dims = Math.min(L, 8);
   const sliderJob = new LatestOnly();
   const redraw = async () => {
     const now = z.slice();
-    drawImages($<HTMLCanvasElement>('slider-out'), await model.sampler.decode(now, 1, sliderLabel), 1, h, w, 1, 6);
+    const { x } = await call('decode', { z: now.slice(), n: 1, label: sliderLabel });
+    drawImages($<HTMLCanvasElement>('slider-out'), x, 1, h, w, 1, 6);
     state.sliderZ = Array.from(now);
   };
-  for (let i = 0; i < dims; i++) {
+  const FIRST = 8;
+  const first = document.createElement('div');
+  first.className = 'dims';
+  $('sliders').append(first);
+  let rest: HTMLElement = first;
+  if (L > FIRST) {
+    const more = document.createElement('details');
+    const summary = document.createElement('summary');
+    summary.textContent = `all ${L} dimensions (z[${FIRST}]–z[${L - 1}] here)`;
+    rest = document.createElement('div');
+    rest.className = 'dims';
+    more.append(summary, rest);
+    $('sliders').append(more);
+  }
+  const inputs: HTMLInputElement[] = [];
+  const shown: HTMLElement[] = [];
+  const showValue = (i: number) => {
+    shown[i].textContent = (z[i] >= 0 ? '+' : '') + z[i].toFixed(1);
+  };
+  for (let i = 0; i < L; i++) {
     const lab = document.createElement('label');
-    lab.textContent = `z[${i}] `;
+    lab.append(`z[${i}] `);
     const inp = document.createElement('input');
     Object.assign(inp, { type: 'range', min: '-3', max: '3', step: '0.1', value: '0' });
+    inp.setAttribute('aria-label', `latent dimension ${i}`);
+    const out = document.createElement('output');
+    inputs.push(inp);
+    shown.push(out);
     inp.oninput = () => {
       z[i] = Number(inp.value);
+      showValue(i);
       job(sliderJob, redraw);
     };
-    lab.append(inp);
-    $('sliders').append(lab);
+    lab.append(inp, ' ', out);
+    (i < FIRST ? first : rest).append(lab);
+    showValue(i);
   }
   await redraw();
 
-  // Interpolation between two digits of the fine-tuning set.
-  const digits = await loadDigits();
-  const D = h * w;
+  // Interpolation between two digits of the fine-tuning set (held by the worker).
   for (const sel of [$('from'), $('to')] as HTMLSelectElement[]) {
-    for (let c = 0; c < 10; c++) sel.append(new Option(String(c), String(digits.labels.indexOf(c))));
+    for (let c = 0; c < 10; c++) sel.append(new Option(String(c), String(info.digitLabels.indexOf(c))));
   }
-  ($('to') as HTMLSelectElement).value = String(digits.labels.indexOf(7));
+  ($('to') as HTMLSelectElement).value = String(info.digitLabels.indexOf(7));
   const interp = async () => {
     const a = Number(($('from') as HTMLSelectElement).value);
     const b = Number(($('to') as HTMLSelectElement).value);
-    const two = new Float32Array(2 * D);
-    two.set(digits.x.subarray(a * D, (a + 1) * D));
-    two.set(digits.x.subarray(b * D, (b + 1) * D), D);
-    const ab = classes === undefined ? undefined : [digits.labels[a], digits.labels[b]];
-    const { mu } = await model.sampler.encode(two, 2, ab);
-    // A conditional model keeps the target's class along the path: only the style moves.
-    const r = await model.sampler.interpolate(mu.slice(0, L), mu.slice(L, 2 * L), 10, 'slerp', ab?.[1]);
-    drawImages($<HTMLCanvasElement>('interpolation'), r.x, 10, h, w, 10, 3);
+    const { x } = await call('interpolate', { a, b });
+    drawImages($<HTMLCanvasElement>('interpolation'), x, 10, h, w, 10, 3);
   };
   await interp();
   const interpJob = new LatestOnly();
   $('interp').onclick = () => job(interpJob, interp);
 
   // The 2-D latent map, from the 2-D model (or this one, when it is 2-D).
-  const mapUrl = params.get('map') ?? (L === 2 ? modelUrl : '/models/mnist-2d');
   try {
-    const m2 = L === 2 ? model : await WebModel.load(rt, mapUrl);
     const G = 15;
-    const grid = new Float32Array(G * G * 2);
-    for (let r = 0; r < G; r++) {
-      for (let c = 0; c < G; c++) {
-        grid[(r * G + c) * 2] = -2.5 + (5 * c) / (G - 1);
-        grid[(r * G + c) * 2 + 1] = 2.5 - (5 * r) / (G - 1);
-      }
-    }
-    const [h2, w2] = m2.imageSize;
-    drawImages(
-      $<HTMLCanvasElement>('map'),
-      await m2.sampler.decode(grid, G * G, m2.classes === undefined ? undefined : 0),
-      G * G,
-      h2,
-      w2,
-      G,
-      1,
-    );
+    const m = await call('map', { G });
+    drawImages($<HTMLCanvasElement>('map'), m.x, G * G, m.h, m.w, G, 1);
     state.mapReady = true;
   } catch (e) {
     $('map-note').textContent = `No 2-D map: ${(e as Error).message}`;
   }
 
-  // Fine-tuning with a live loss curve.
-  let tuner: FineTuner | undefined;
+  // Draw a digit: encode it, show μ ± σ, the reconstruction and the nearest prior samples.
+  const encode = setUpDrawing();
+
+  // Fine-tuning (in the worker) with a live loss curve. The empty chart is drawn now: a canvas's first text draw
+  // sets up its fonts (~100 ms on a busy CPU), which belongs at load, not in the middle of fine-tuning.
+  drawLossCurve($('loss') as HTMLCanvasElement, state.losses, 'loss (nats)');
   let tuning = false;
+  listeners.push((e) => {
+    if (e.event === 'ft-status') $('ft-status').textContent = e.text;
+    if (e.event !== 'step') return;
+    state.msPerStep = e.msPerStep;
+    state.losses.push(e.loss);
+    drawLossCurve($('loss') as HTMLCanvasElement, state.losses, 'loss (nats)');
+    $('ft-status').textContent = `step ${e.step}/${e.of} on ${e.provider}: loss ${e.loss.toFixed(2)}, ${e.msPerStep.toFixed(0)} ms/step`;
+  });
   $('finetune').onclick = async () => {
     // One fine-tuning run at a time: a second click would interleave two runs' steps on the same weights.
     if (tuning) return;
     tuning = true;
     ($('finetune') as HTMLButtonElement).disabled = true;
     try {
-      $('ft-status').textContent = 'loading train_step.onnx and the checkpoint…';
-      tuner ??= await model.fineTuner({ lr: 1e-3 });
-      // All 200 digits in mixed batches of 50, or the 20 digits of one class as one batch.
-      const only = ($('ft-digits') as HTMLSelectElement).value;
-      const pool = only === 'all' ? shuffled(digits, D) : pick(digits, D, Number(only));
-      const poolN = pool.labels.length;
-      const B = Math.min(50, poolN);
-      const t0 = performance.now();
-      for (let s = 0; s < 20; s++) {
-        const k = (s * B) % poolN;
-        const m = await tuner.step(pool.x.slice(k * D, (k + B) * D), B, classes === undefined ? undefined : pool.labels.slice(k, k + B));
-        state.msPerStep = (performance.now() - t0) / (s + 1);
-        state.losses.push(m.loss);
-        drawLossCurve($('loss') as HTMLCanvasElement, state.losses, 'loss (nats)');
-        $('ft-status').textContent =
-          `step ${s + 1}/20 on ${tuner.provider}: loss ${m.loss.toFixed(2)}, ${state.msPerStep.toFixed(0)} ms/step`;
-      }
-      state.paramLocation = Object.values(tuner.trainer.parameterTensors)[0]?.location;
-      // From now on decode with the fine-tuned weights: decoder.onnx and encoder.onnx are rebuilt from a snapshot.
-      await model.useParams((await tuner.trainer.snapshot()).params);
+      const r = await call('finetune', { only: ($('ft-digits') as HTMLSelectElement).value });
+      state.paramLocation = r.paramLocation;
+      state.msPerStep = r.msPerStep;
       state.tuned = true;
-      await Promise.all([job(samplesJob, resample), job(sliderJob, redraw), job(interpJob, interp)]);
-      $('ft-status').textContent += ' — samples, sliders and interpolation now use the fine-tuned weights';
+      await Promise.all([job(samplesJob, resample), job(sliderJob, redraw), job(interpJob, interp), encode(true)]);
+      $('ft-status').textContent += ' — samples, sliders, interpolation and the drawing panel now use the fine-tuned weights';
       state.finetuneDone = true;
     } catch (e) {
       fail(e);
@@ -230,7 +254,186 @@ async function main(): Promise<void> {
       ($('finetune') as HTMLButtonElement).disabled = false;
     }
   };
+
+  // μ of the drawing into the sliders.
+  $('mu-to-sliders').onclick = () => {
+    const mu = state.encodedMu;
+    if (!mu) return;
+    mu.forEach((v, i) => {
+      z[i] = Math.fround(Math.max(-3, Math.min(3, Math.round(v * 10) / 10)));
+      inputs[i].value = String(z[i]);
+      showValue(i);
+    });
+    job(sliderJob, redraw);
+  };
   state.ready = true;
+
+  /** The drawing panel; returns its encode (`onlyIfDrawn`: skip when nothing has been drawn yet). */
+  function setUpDrawing(): (onlyIfDrawn?: boolean) => Promise<void> {
+    const canvas = $<HTMLCanvasElement>('draw');
+    canvas.width = w;
+    canvas.height = h;
+    const ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
+    const ink = new Float32Array(h * w);
+    const paint = () => {
+      const img = ctx.createImageData(w, h);
+      ink.forEach((v, i) => {
+        const b = Math.round(v * 255);
+        img.data.set([b, b, b, 255], i * 4);
+      });
+      ctx.putImageData(img, 0, 0);
+    };
+    paint();
+    /**
+     * A soft round brush like an MNIST stroke: full ink within 0.8 pixels of the pointer's path, fading to none at
+     * 2 pixels (a 2–4 pixel wide anti-aliased line); strokes only add ink (max).
+     */
+    const CORE = 0.8;
+    const EDGE = 2;
+    const stamp = (x0: number, y0: number, x1: number, y1: number) => {
+      const dx = x1 - x0;
+      const dy = y1 - y0;
+      const len2 = dx * dx + dy * dy;
+      const lo = (a: number, b: number) => Math.max(0, Math.floor(Math.min(a, b) - EDGE));
+      for (let py = lo(y0, y1); py <= Math.min(h - 1, Math.ceil(Math.max(y0, y1) + EDGE)); py++) {
+        for (let px = lo(x0, x1); px <= Math.min(w - 1, Math.ceil(Math.max(x0, x1) + EDGE)); px++) {
+          const cx = px + 0.5;
+          const cy = py + 0.5;
+          const t = len2 === 0 ? 0 : Math.max(0, Math.min(1, ((cx - x0) * dx + (cy - y0) * dy) / len2));
+          const d = Math.hypot(cx - (x0 + t * dx), cy - (y0 + t * dy));
+          const v = Math.max(0, Math.min(1, (EDGE - d) / (EDGE - CORE)));
+          if (v > ink[py * w + px]) ink[py * w + px] = v;
+        }
+      }
+    };
+    const at = (e: PointerEvent): [number, number] => {
+      const r = canvas.getBoundingClientRect();
+      return [
+        ((e.clientX - r.left - canvas.clientLeft) / canvas.clientWidth) * w,
+        ((e.clientY - r.top - canvas.clientTop) / canvas.clientHeight) * h,
+      ];
+    };
+    let last: [number, number] | undefined;
+    let drawn = false;
+    canvas.onpointerdown = (e) => {
+      canvas.setPointerCapture(e.pointerId);
+      last = at(e);
+      stamp(...last, ...last);
+      drawn = true;
+      paint();
+    };
+    canvas.onpointermove = (e) => {
+      if (!last) return;
+      const events = e.getCoalescedEvents?.().length ? e.getCoalescedEvents() : [e];
+      for (const ev of events) {
+        const p = at(ev);
+        stamp(...last, ...p);
+        last = p;
+      }
+      paint();
+    };
+    const end = () => {
+      if (!last) return;
+      last = undefined;
+      void encode();
+    };
+    canvas.onpointerup = end;
+    canvas.onpointercancel = end;
+
+    const labelSel = $<HTMLSelectElement>('draw-label');
+    if (classes !== undefined) {
+      for (let c = 0; c < classes; c++) labelSel.append(new Option(String(c), String(c)));
+      labelSel.onchange = () => void encode(true);
+    } else labelSel.parentElement?.remove();
+
+    const K = 8;
+    const bars = document.getElementById('mu-bars') as Element;
+    const encodeJob = new LatestOnly();
+    const encode = (onlyIfDrawn = false): Promise<void> => {
+      if (onlyIfDrawn && !drawn) return Promise.resolve();
+      return job(encodeJob, async () => {
+        const x = ink.slice();
+        const label = classes === undefined ? undefined : Number(labelSel.value);
+        const sent = x.slice();
+        const r = await call('encode', { x: sent, label, k: K }, [sent.buffer]);
+        state.drawnPixels = Array.from(x);
+        state.drawnLabel = label;
+        state.encodedMu = Array.from(r.mu);
+        state.encodedSigma = Array.from(r.sigma);
+        state.reconstructionPixels = Array.from(r.recon);
+        state.nearestIndices = r.nearest;
+        state.nearestDistances = r.distances;
+        drawImages($<HTMLCanvasElement>('recon'), r.recon, 1, h, w, 1, 6);
+        drawImages($<HTMLCanvasElement>('nearest'), r.nearestX, r.nearest.length, h, w, K, 3);
+        $('nearest-note').textContent =
+          `The ${r.nearest.length} of ${r.bank} fixed prior samples (seed 2024${label === undefined ? '' : `, class ${label}`}) whose latent z is nearest to μ (Euclidean distance in z, not in pixels): ` +
+          r.distances.map((d) => d.toFixed(2)).join(', ');
+        drawMuSigma(bars, r.mu, r.sigma);
+        ($('mu-to-sliders') as HTMLButtonElement).disabled = false;
+      });
+    };
+    $('draw-encode').onclick = () => void encode();
+    $('draw-clear').onclick = () => {
+      ink.fill(0);
+      drawn = false;
+      paint();
+      for (const k of ['drawnPixels', 'encodedMu', 'encodedSigma', 'reconstructionPixels', 'nearestIndices', 'nearestDistances'] as const)
+        delete state[k];
+      for (const id of ['recon', 'nearest']) {
+        const c = $<HTMLCanvasElement>(id);
+        c.getContext('2d')?.clearRect(0, 0, c.width, c.height);
+      }
+      bars.replaceChildren();
+      $('nearest-note').textContent = '';
+      ($('mu-to-sliders') as HTMLButtonElement).disabled = true;
+    };
+    return encode;
+  }
+}
+
+const SVG = 'http://www.w3.org/2000/svg';
+/** μ as bars from 0 and ±σ as whiskers, one per latent dimension; hovering a dimension shows its numbers. */
+function drawMuSigma(svg: Element, mu: Float32Array, sigma: Float32Array): void {
+  const W = 420;
+  const H = 150;
+  const top = 10;
+  const bottom = 20;
+  const L = mu.length;
+  const span = Math.max(1, ...Array.from(mu, (m, i) => Math.abs(m) + sigma[i])) * 1.05;
+  const y = (v: number) => top + ((H - top - bottom) * (span - v)) / (2 * span);
+  const band = (W - 30) / L;
+  const el = (tag: string, attrs: Record<string, string | number>, parent: Element = svg) => {
+    const e = document.createElementNS(SVG, tag);
+    for (const [k, v] of Object.entries(attrs)) e.setAttribute(k, String(v));
+    parent.append(e);
+    return e;
+  };
+  svg.replaceChildren();
+  svg.setAttribute('viewBox', `0 0 ${W} ${H}`);
+  svg.setAttribute('width', String(W));
+  svg.setAttribute('height', String(H));
+  el('line', { x1: 28, x2: W, y1: y(0), y2: y(0), stroke: '#999' });
+  for (const v of [span / 1.05, -span / 1.05]) {
+    const t = el('text', { x: 0, y: y(v) + 4, 'font-size': 10, fill: '#333' });
+    t.textContent = v.toFixed(1);
+  }
+  for (let i = 0; i < L; i++) {
+    const g = el('g', {});
+    const cx = 30 + band * (i + 0.5);
+    const m = mu[i];
+    const s = sigma[i];
+    el('rect', { x: cx - band * 0.35, width: band * 0.7, y: Math.min(y(0), y(m)), height: Math.abs(y(m) - y(0)), fill: '#1f77b4' }, g);
+    el('line', { x1: cx, x2: cx, y1: y(m - s), y2: y(m + s), stroke: '#d62728' }, g);
+    for (const v of [m - s, m + s]) el('line', { x1: cx - band * 0.2, x2: cx + band * 0.2, y1: y(v), y2: y(v), stroke: '#d62728' }, g);
+    // A transparent full-height target, so the whole column shows the tooltip.
+    el('rect', { x: cx - band / 2, width: band, y: 0, height: H, fill: 'transparent' }, g);
+    const title = el('title', {}, g);
+    title.textContent = `z[${i}]: μ = ${m.toFixed(3)}, σ = ${s.toFixed(3)}`;
+    if (L <= 32 || i % 4 === 0) {
+      const t = el('text', { x: cx, y: H - 6, 'font-size': 9, 'text-anchor': 'middle', fill: '#333' }, g);
+      t.textContent = String(i);
+    }
+  }
 }
 
 main().catch(fail);

@@ -2,8 +2,8 @@
 /**
  * `npm run demo`: builds the demo and serves it on http://localhost:8080/demo/ (PORT to change), on 127.0.0.1 only.
  *
- * Serves what the page needs and nothing else: the page (/demo/, /demo/dist/…), the bundles in models/ (their data
- * files only), and onnxruntime-web's dist/ from node_modules. Files are served by serve-static (the `send` module
+ * Serves what the page needs and nothing else: the page (/demo/, /demo/dist/…: its script and its worker), the
+ * bundles in models/ (their data files only), and onnxruntime-web's dist/ from node_modules. Files are served by serve-static (the `send` module
  * decodes the path, answers 400 to a malformed escape and 403 to `..`, and hides dotfiles); this file only picks
  * the folder by URL prefix. Every response carries COOP/COEP (so the page is cross-origin isolated and WASM can use
  * threads), a Content-Security-Policy and `nosniff`; a Host header other than localhost/127.0.0.1 with our port is
@@ -26,8 +26,10 @@ const MODEL_FILES = new Set(['.json', '.onnx', '.safetensors', '.bin', '.png']);
 const sha256 = (s) => `'sha256-${createHash('sha256').update(s).digest('base64')}'`;
 
 /**
- * The page's CSP. Its two inline blocks (the import map, which Chromium only takes inline, and the style) are
- * allowed by hash; 'wasm-unsafe-eval' lets onnxruntime-web compile its WASM; its pthread workers are its own .mjs.
+ * The page's CSP. Its inline blocks (the style; an inline script, should the page ever have one) are allowed by hash
+ * and nothing else inline is; 'wasm-unsafe-eval' lets onnxruntime-web compile its WASM. Workers: the demo's module
+ * worker (/demo/dist/worker.js, which imports onnxruntime-web by URL: a worker has no import map) and onnxruntime-web's
+ * pthread workers (its own .mjs) are all 'self'; every response carries this header, the workers' scripts included.
  */
 function contentSecurityPolicy(html) {
   const inline = (tag) => [...html.matchAll(new RegExp(`<${tag}[^>]*>([\\s\\S]*?)</${tag}>`, 'g'))].map((m) => m[1]);
@@ -37,8 +39,8 @@ function contentSecurityPolicy(html) {
   const styles = inline('style').map(sha256);
   return [
     "default-src 'none'",
-    `script-src 'self' 'wasm-unsafe-eval' ${scripts.join(' ')}`,
-    `style-src 'self' ${styles.join(' ')}`,
+    ['script-src', "'self'", "'wasm-unsafe-eval'", ...scripts].join(' '),
+    ['style-src', "'self'", ...styles].join(' '),
     "img-src 'self' data: blob:",
     "connect-src 'self'",
     "worker-src 'self' blob:",

@@ -26,5 +26,24 @@ export interface DemoState {
   /** Mean wall time of a fine-tuning step so far (batch of 50, or 20 for one class). */
   msPerStep?: number;
   mapReady: boolean;
+  /** Decodes z (n × latent) with the current weights, in the worker. */
   decode?: (z: number[], n: number) => Promise<number[]>;
+  /** True: onnxruntime-web runs in the page's module worker (demo/worker.ts), never on the main thread. */
+  worker?: boolean;
+  /** WASM threads onnxruntime-web runs with (1 unless the page is cross-origin isolated). */
+  threads?: number;
+  /** Whether the page is cross-origin isolated (SharedArrayBuffer, so WASM threads). */
+  isolated?: boolean;
+  /** The 28 × 28 drawing (values in [0, 1]) that the encoding below was computed from. */
+  drawnPixels?: number[];
+  /** The label the drawing was encoded with (a conditional model). */
+  drawnLabel?: number;
+  /** The encoder's posterior mean μ and spread σ = exp(logvar / 2) for the drawing. */
+  encodedMu?: number[];
+  encodedSigma?: number[];
+  /** The decode of μ. */
+  reconstructionPixels?: number[];
+  /** The 8 of 256 fixed prior samples whose z is nearest to μ (Euclidean), nearest first, and their distances. */
+  nearestIndices?: number[];
+  nearestDistances?: number[];
 }

@@ -2,7 +2,9 @@
  * The demo page in a real browser: headless Debian Chromium driven by playwright-core, on WebGPU (SwiftShader's
  * software Vulkan adapter) and on WASM. Checks that samples render, that decoded pixels match onnxruntime-node for
  * the same z, that fine-tuning lowers the loss, that a screenshot is not blank, that a conditional bundle loads and
- * draws labelled samples, and that bad input is reported.
+ * draws labelled samples, and that bad input is reported. onnxruntime-web runs in the page's worker: a digit drawn
+ * with the mouse is encoded like onnxruntime-node's encoder does it, every latent dimension has a slider, the status
+ * line gives the WASM threads, and a trace shows the main thread idle while the worker fine-tunes.
  */
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import type { Server } from 'node:http';
@@ -81,6 +83,225 @@ async function nodeDecode(z: number[], n: number): Promise<Float32Array> {
   return out.x_mean.data as Float32Array;
 }
 
+/** Encodes one 28 × 28 image on onnxruntime-node CPU with models/mnist/encoder.onnx: μ and σ = exp(logvar / 2). */
+async function nodeEncode(x: number[]): Promise<{ mu: Float32Array; sigma: Float32Array }> {
+  const s = await ort.InferenceSession.create(readFileSync(join(root, 'models/mnist/encoder.onnx')));
+  const out = await s.run({ x: new ort.Tensor('float32', Float32Array.from(x), [1, x.length]) });
+  const logvar = out.logvar.data as Float32Array;
+  return { mu: out.mu.data as Float32Array, sigma: logvar.map((v) => Math.exp(v / 2)) };
+}
+
+type CanvasPixels = { w: number; data: number[] };
+
+/** A canvas's RGBA bytes, read in the page. */
+function readCanvas(page: Page, id: string): Promise<CanvasPixels> {
+  return page.evaluate((cid) => {
+    const c = document.getElementById(cid) as HTMLCanvasElement;
+    return { w: c.width, data: Array.from((c.getContext('2d') as CanvasRenderingContext2D).getImageData(0, 0, c.width, c.height).data) };
+  }, id);
+}
+
+/** Gray level (0–255) at the centre of pixel (x, y) of image k in a drawImages grid (pad 2). */
+const level = (c: CanvasPixels, k: number, cols: number, scale: number, x: number, y: number) => {
+  const x0 = 2 + (k % cols) * (28 * scale + 2);
+  const y0 = 2 + Math.floor(k / cols) * (28 * scale + 2);
+  return c.data[((y0 + y * scale + (scale >> 1)) * c.w + x0 + x * scale + (scale >> 1)) * 4];
+};
+const maxLevelDiff = (c: CanvasPixels, want: ArrayLike<number>, n: number, cols: number, scale: number) => {
+  let m = 0;
+  for (let k = 0; k < n; k++)
+    for (let p = 0; p < 784; p++) m = Math.max(m, Math.abs(level(c, k, cols, scale, p % 28, Math.floor(p / 28)) - want[k * 784 + p] * 255));
+  return m;
+};
+
+/** The status line names the provider and the WASM thread count, and state.threads says the same. */
+async function checkStatus(page: Page, provider: string): Promise<void> {
+  const text = (await page.textContent('#status')) ?? '';
+  const { threads, isolated, cores } = await page.evaluate(() => ({
+    threads: window.__demo.threads,
+    isolated: window.__demo.isolated,
+    cores: navigator.hardwareConcurrency,
+  }));
+  expect(text).toMatch(new RegExp(`^Running on ${provider}[ ,]`));
+  expect(text).toMatch(/in a Web Worker/);
+  const m = text.match(/(\d+) threads? \((cross-origin isolated|not cross-origin isolated: no SharedArrayBuffer)\)/);
+  expect(m, text).not.toBeNull();
+  expect(Number(m?.[1])).toBe(threads);
+  // The demo server sends COOP/COEP: threads, as many as the cores up to 4.
+  expect(isolated).toBe(true);
+  expect(m?.[2]).toBe('cross-origin isolated');
+  expect(threads).toBe(Math.min(4, cores || 1));
+}
+
+/** One slider per latent dimension, those past the 8th folded in a <details>; the 15th moves z[14]. */
+async function checkAllSliders(page: Page): Promise<void> {
+  const L = await page.evaluate(() => window.__demo.latent as number);
+  expect(L).toBe(20);
+  expect(await page.locator('#sliders input[type=range]').count()).toBe(L);
+  expect(await page.locator('#sliders details input[type=range]').count()).toBe(L - 8);
+  const fifteenth = page.locator('#sliders input[type=range]').nth(14);
+  expect(await fifteenth.isVisible()).toBe(false);
+  await page.click('#sliders summary');
+  expect(await fifteenth.isVisible()).toBe(true);
+  await fifteenth.fill('1.7');
+  await page.waitForFunction(() => window.__demo.sliderZ?.[14] === Math.fround(1.7) && window.__demo.pending === 0, null, {
+    timeout: 60_000,
+  });
+  expect(await page.locator('#sliders output').nth(14).textContent()).toBe('+1.7');
+  const z = await page.evaluate(() => window.__demo.sliderZ as number[]);
+  expect(z.filter((v, i) => i !== 14 && v !== 0).length).toBe(z.filter((v) => v !== 0).length - 1);
+}
+
+/**
+ * Draws a "7" with the mouse on the drawing canvas; once it is encoded: ink where the stroke went and none far from
+ * it, μ and σ as onnxruntime-node's encoder gives them for the same pixels, the reconstruction canvas showing the
+ * decode of μ, and 8 distinct nearest prior samples.
+ */
+async function drawAndEncode(page: Page, tolerance: number): Promise<void> {
+  const canvas = page.locator('#draw');
+  await canvas.scrollIntoViewIfNeeded();
+  const box = await canvas.boundingBox();
+  if (!box) throw new Error('#draw has no box');
+  // 28 cells inside a 1-pixel border; (cx, cy) in cell units.
+  const cell = (box.width - 2) / 28;
+  const at = (cx: number, cy: number): [number, number] => [box.x + 1 + cx * cell, box.y + 1 + cy * cell];
+  const path: [number, number][] = [
+    [7.5, 6.5],
+    [20.5, 6.5],
+    [12.5, 22.5],
+  ];
+  await page.mouse.move(...at(...path[0]));
+  await page.mouse.down();
+  for (let k = 1; k < path.length; k++) {
+    const [x0, y0] = path[k - 1];
+    const [x1, y1] = path[k];
+    for (let s = 1; s <= 6; s++) await page.mouse.move(...at(x0 + ((x1 - x0) * s) / 6, y0 + ((y1 - y0) * s) / 6));
+  }
+  await page.mouse.up();
+  await page.waitForFunction(() => (window.__demo.encodedMu && window.__demo.pending === 0) || window.__demo.error, null, {
+    timeout: 60_000,
+  });
+  const d = await page.evaluate(() => ({ ...window.__demo, decode: undefined }));
+  expect(d.error).toBeUndefined();
+  const px = d.drawnPixels as number[];
+  expect(px.length).toBe(784);
+  // Distance from a cell's centre to the stroke's polyline, in cells.
+  const distance = (x: number, y: number) =>
+    Math.min(
+      ...path.slice(1).map(([x1, y1], k) => {
+        const [x0, y0] = path[k];
+        const t = Math.max(0, Math.min(1, ((x - x0) * (x1 - x0) + (y - y0) * (y1 - y0)) / ((x1 - x0) ** 2 + (y1 - y0) ** 2)));
+        return Math.hypot(x - x0 - t * (x1 - x0), y - y0 - t * (y1 - y0));
+      }),
+    );
+  let onStroke = 0;
+  let far = 0;
+  for (let p = 0; p < 784; p++) {
+    const dd = distance((p % 28) + 0.5, Math.floor(p / 28) + 0.5);
+    if (dd < 0.5) {
+      onStroke++;
+      expect(px[p], `cell ${p % 28},${Math.floor(p / 28)} on the stroke`).toBeGreaterThan(0.5);
+    } else if (dd > 3) {
+      far++;
+      expect(px[p], `cell ${p % 28},${Math.floor(p / 28)} far from the stroke`).toBe(0);
+    }
+  }
+  expect(onStroke).toBeGreaterThan(20);
+  expect(far).toBeGreaterThan(400);
+  // μ and σ against onnxruntime-node on the same pixels (values of a few units: the tolerance scales with them).
+  const want = await nodeEncode(px);
+  const mu = d.encodedMu as number[];
+  const sigma = d.encodedSigma as number[];
+  expect(mu.length).toBe(20);
+  expect(sigma.length).toBe(20);
+  const scale = Math.max(1, ...Array.from(want.mu, Math.abs));
+  const muDiff = maxAbsDiff(mu, want.mu);
+  console.info(`encoder μ in the page vs onnxruntime-node: max |Δ| ${muDiff.toExponential(2)} (|μ| up to ${scale.toFixed(2)})`);
+  expect(muDiff).toBeLessThan(tolerance * scale);
+  expect(maxAbsDiff(sigma, want.sigma)).toBeLessThan(tolerance * scale);
+  // The drawing is a digit, not noise: μ is away from 0 somewhere.
+  expect(Math.max(...mu.map(Math.abs))).toBeGreaterThan(0.3);
+  // The reconstruction: the decode of the page's μ, on the canvas within rounding.
+  const recon = await nodeDecode(mu, 1);
+  expect(maxAbsDiff(d.reconstructionPixels as number[], recon)).toBeLessThan(tolerance);
+  expect(maxLevelDiff(await readCanvas(page, 'recon'), recon, 1, 1, 6)).toBeLessThanOrEqual(0.5 + tolerance * 255);
+  // Eight distinct prior samples of the 256, nearest first; and the bar chart has a column per dimension.
+  const idx = d.nearestIndices as number[];
+  expect(idx.length).toBe(8);
+  expect(new Set(idx).size).toBe(8);
+  expect(idx.every((i) => Number.isInteger(i) && i >= 0 && i < 256)).toBe(true);
+  const dist = d.nearestDistances as number[];
+  expect(dist.every((v, i) => i === 0 || v >= dist[i - 1])).toBe(true);
+  expect(await page.locator('#mu-bars title').count()).toBe(20);
+  expect(await page.textContent('#nearest-note')).toMatch(/nearest to μ \(Euclidean distance in z/);
+}
+
+/** What the main thread did while the demo fine-tuned (from a Chromium trace): per task and in all, in ms. */
+interface MainThreadLoad {
+  /** The longest main-thread task: its CPU time, and its wall time (which includes time the OS ran other threads). */
+  longestCpu: number;
+  longestWall: number;
+  /** Main-thread CPU time in all, and the wall time from the click until fine-tuning was done. */
+  cpu: number;
+  wall: number;
+  tasks: number;
+}
+
+/**
+ * Clicks "fine-tune" and waits until it is done (20 steps, then decoding with the new weights), tracing the page's
+ * renderer meanwhile (CDP Tracing, category toplevel): every task the main thread (CrRendererMain) ran, with its
+ * wall time and its thread (CPU) time. The steps run in the worker: the main thread only draws the loss curve.
+ */
+async function fineTuneWatchingMainThread(ctx: BrowserContext, page: Page, timeout: number): Promise<MainThreadLoad> {
+  const cdp = await ctx.newCDPSession(page);
+  type TraceEvent = { ph: string; name: string; pid: number; tid: number; dur?: number; tdur?: number; args?: { name?: string } };
+  const events: TraceEvent[] = [];
+  cdp.on('Tracing.dataCollected', (e) => {
+    events.push(...(e.value as unknown as TraceEvent[]));
+  });
+  const complete = new Promise((ok) => cdp.once('Tracing.tracingComplete', ok));
+  await cdp.send('Tracing.start', { traceConfig: { includedCategories: ['toplevel', '__metadata'] }, transferMode: 'ReportEvents' });
+  const t0 = Date.now();
+  await page.click('#finetune');
+  await page.waitForFunction(() => window.__demo.finetuneDone || window.__demo.error, null, { timeout });
+  const wall = Date.now() - t0;
+  await cdp.send('Tracing.end');
+  await complete;
+  await cdp.detach();
+  const thread = new Map<string, string>();
+  for (const e of events) if (e.ph === 'M' && e.name === 'thread_name') thread.set(`${e.pid}:${e.tid}`, e.args?.name ?? '');
+  // The page's renderer: the process whose threads include the demo's worker.
+  const pids = new Set([...thread].filter(([, n]) => n === 'DedicatedWorker thread').map(([k]) => Number(k.split(':')[0])));
+  expect(pids.size).toBe(1);
+  const main = events.filter(
+    (e) =>
+      e.ph === 'X' && e.name === 'ThreadControllerImpl::RunTask' && pids.has(e.pid) && thread.get(`${e.pid}:${e.tid}`) === 'CrRendererMain',
+  );
+  expect(main.length).toBeGreaterThan(20);
+  const ms = (us: number | undefined) => (us ?? 0) / 1000;
+  return {
+    longestCpu: Math.max(...main.map((e) => ms(e.tdur))),
+    longestWall: Math.max(...main.map((e) => ms(e.dur))),
+    cpu: main.reduce((a, e) => a + ms(e.tdur), 0),
+    wall,
+    tasks: main.length,
+  };
+}
+
+/** The bounds on the main thread during fine-tuning, and a line saying what it did. */
+function expectResponsive(what: string, m: MainThreadLoad): void {
+  console.info(
+    `${what} fine-tuning: the main thread ran ${m.tasks} tasks, ${m.cpu.toFixed(0)} ms CPU in ${m.wall} ms; ` +
+      `longest task ${m.longestCpu.toFixed(1)} ms CPU, ${m.longestWall.toFixed(0)} ms wall`,
+  );
+  // No main-thread task took more than 200 ms of CPU (a step of fine-tuning on the main thread would).
+  expect(m.longestCpu).toBeLessThan(200);
+  // Nor more than a second of wall time, even on a busy shared machine where the OS runs the worker's threads first.
+  expect(m.longestWall).toBeLessThan(1000);
+  // And the main thread was idle most of the time: fine-tuning on it would keep it busy more than half the time.
+  expect(m.cpu / m.wall).toBeLessThan(0.3);
+}
+
 /**
  * Thirty slider moves fired without waiting, alternating a latent slider and the temperature slider (the WebGPU demo
  * once showed "Session mismatch" and closed the page on this). Then, once every job has settled: no error, the page
@@ -122,19 +343,6 @@ async function fastSliders(page: Page, tolerance: number): Promise<void> {
   const L = (got.sliderZ as number[]).length;
   const zFinal = Array.from({ length: L }, (_, i) => final.z[i] ?? 0);
   expect(got.sliderZ).toEqual(zFinal.map((v) => Math.fround(v)));
-  /** Gray level (0–255) at the centre of pixel (x, y) of image k in a drawImages grid (pad 2). */
-  const level = (c: { w: number; data: number[] }, k: number, cols: number, scale: number, x: number, y: number) => {
-    const x0 = 2 + (k % cols) * (28 * scale + 2);
-    const y0 = 2 + Math.floor(k / cols) * (28 * scale + 2);
-    return c.data[((y0 + y * scale + (scale >> 1)) * c.w + x0 + x * scale + (scale >> 1)) * 4];
-  };
-  const maxLevelDiff = (c: { w: number; data: number[] }, want: ArrayLike<number>, n: number, cols: number, scale: number) => {
-    let m = 0;
-    for (let k = 0; k < n; k++)
-      for (let p = 0; p < 784; p++)
-        m = Math.max(m, Math.abs(level(c, k, cols, scale, p % 28, Math.floor(p / 28)) - want[k * 784 + p] * 255));
-    return m;
-  };
   // The slider canvas against onnxruntime-node's decode of the final z; the samples canvas against the pixels of
   // its final draw, which onnxruntime-node reproduces from their z. Gray levels round to integers: 0.5 + the
   // provider's pixel tolerance (×255) is the most an honest draw can differ.
@@ -191,10 +399,13 @@ describe.skipIf(!haveChromium)('demo page in headless Chromium', () => {
     expect(gpuDiff).toBeLessThan(1e-3);
     // COOP/COEP from the demo server: the page is cross-origin isolated, so WASM may use threads.
     expect(await page.evaluate(() => crossOriginIsolated)).toBe(true);
+    expect(demo.worker).toBe(true);
+    await checkStatus(page, 'webgpu');
     await fastSliders(page, 1e-3);
+    await checkAllSliders(page);
+    await drawAndEncode(page, 1e-3);
 
-    await page.click('#finetune');
-    await page.waitForFunction(() => window.__demo.finetuneDone || window.__demo.error, null, { timeout: 180_000 });
+    expectResponsive('WebGPU', await fineTuneWatchingMainThread(ctx, page, 180_000));
     const after = await page.evaluate(() => ({
       losses: window.__demo.losses,
       error: window.__demo.error,
@@ -242,8 +453,11 @@ describe.skipIf(!haveChromium)('demo page in headless Chromium', () => {
       ),
     );
     expect(err).toMatch(/expected 1 × 20 \(the model's latent size is 20\)/);
-    await page.click('#finetune');
-    await page.waitForFunction(() => window.__demo.finetuneDone || window.__demo.error, null, { timeout: 120_000 });
+    expect(demo.worker).toBe(true);
+    await checkStatus(page, 'wasm');
+    await checkAllSliders(page);
+    await drawAndEncode(page, 1e-5);
+    expectResponsive('WASM', await fineTuneWatchingMainThread(ctx, page, 120_000));
     const { losses, where, tuned, msPerStep } = await page.evaluate(() => ({
       losses: window.__demo.losses,
       where: window.__demo.paramLocation,
@@ -289,6 +503,24 @@ describe.skipIf(!haveChromium)('demo page in headless Chromium', () => {
       labels.map((l) => (l + 1) % 10),
     );
     expect(maxAbsDiff(other, want)).toBeGreaterThan(1e-2);
+    // The drawing panel encodes with the class picked in its select: μ(x, y) as onnxruntime-node gives it.
+    await page.selectOption('#draw-label', '3');
+    const draw = page.locator('#draw');
+    await draw.scrollIntoViewIfNeeded();
+    const box = await draw.boundingBox();
+    if (!box) throw new Error('#draw has no box');
+    await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * 0.2);
+    await page.mouse.down();
+    for (let s = 1; s <= 5; s++) await page.mouse.move(box.x + box.width * 0.5, box.y + box.height * (0.2 + 0.12 * s));
+    await page.mouse.up();
+    await page.waitForFunction(() => (window.__demo.encodedMu && window.__demo.pending === 0) || window.__demo.error, null, {
+      timeout: 60_000,
+    });
+    const enc = await page.evaluate(() => ({ x: window.__demo.drawnPixels, y: window.__demo.drawnLabel, mu: window.__demo.encodedMu }));
+    expect(enc.y).toBe(3);
+    const refMu = (await ref.encode(Float32Array.from(enc.x as number[]), 1, [3])).mu;
+    expect(maxAbsDiff(enc.mu as number[], refMu)).toBeLessThan(1e-5);
+    expect(maxAbsDiff(enc.mu as number[], (await ref.encode(Float32Array.from(enc.x as number[]), 1, [4])).mu)).toBeGreaterThan(1e-4);
     await page.click('#finetune');
     await page.waitForFunction(() => window.__demo.finetuneDone || window.__demo.error, null, { timeout: 120_000 });
     const after = await page.evaluate(() => ({ losses: window.__demo.losses, error: window.__demo.error }));
