@@ -25,6 +25,7 @@ type OptionalField = { [K in keyof VaeConfig]-?: undefined extends VaeConfig[K] 
 const OPTIONAL_FIELDS: Readonly<Record<OptionalField, Kind>> = {
   conditional: { classes: 'number', prior: 'string' },
   hierarchical: { latent: 'number', hidden: 'array' },
+  structured: { observed: 'string', model: 'string' },
   latentType: 'string',
   categories: 'number',
   relaxation: { temperature: 'number' },

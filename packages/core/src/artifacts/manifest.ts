@@ -16,6 +16,7 @@ import {
   type Likelihood,
   type RelaxationConfig,
   resolveConfig,
+  type StructuredConfig,
   type VaeConfig,
 } from '../models/config.js';
 import { type GraphSignature, optimizerStateSpecs, parameterSpecs, type TensorInfo } from '../models/graphs.js';
@@ -260,6 +261,14 @@ function modelConfig(v: unknown, bad: Bad): VaeConfig {
       fields<HierarchicalConfig>(asObject(x, f, bad), { latent: positive, hidden: (y, g) => ints(y, g, bad, MAX_LAYERS, 0, 1) }, f, bad, [
         'latent',
       ]),
+    structured: (x, f) =>
+      fields<StructuredConfig>(
+        asObject(x, f, bad),
+        { observed: (y, g) => s(y, g) as StructuredConfig['observed'], model: (y, g) => s(y, g) as StructuredConfig['model'] },
+        f,
+        bad,
+        ['observed'],
+      ),
     latentType: (x, f) => s(x, f) as VaeConfig['latentType'],
     categories: (x, f) => int(x, f, bad, 0, MAX_DIM),
     relaxation: (x, f) =>

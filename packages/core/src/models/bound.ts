@@ -62,11 +62,13 @@ export function elboTerms<Q, S extends LatentSample, P>(
   cond: Conditions,
   opts: ElboOptions<Q> = {},
 ): ElboTerms<Q> {
-  const q = opts.posterior ?? family.encode(g, p, x, cond);
+  // Conditions the family derives from x itself (a structured-output model's observed part).
+  const c = family.derive ? { ...cond, ...family.derive(g, x) } : cond;
+  const q = opts.posterior ?? family.encode(g, p, x, c);
   const s = family.sample(g, p, q, eps, opts.reparameterized ?? family.reparameterizable);
-  const loc = family.decode(g, p, s.z, cond);
-  const logpx = logLikelihood(g, p, cfg, x, loc);
-  const prior = family.prior(g, p, s, cond);
+  const loc = family.decode(g, p, s.z, c);
+  const logpx = logLikelihood(g, p, cfg, x, loc, family.likelihoodMask?.(g));
+  const prior = family.prior(g, p, s, c);
   return g.scope('elbo', () => {
     const logpz = family.logPrior(g, s, prior);
     const logqz = family.logQ(g, q, s);

@@ -33,6 +33,17 @@ export interface RelaxationConfig {
   temperature: number;
 }
 
+/**
+ * A structured-output model (families/structured.ts, Sohn et al. 2015): each image is split by a fixed mask into the
+ * observed part x and the rest y; the model is p(y|x) = ∫ p(y|x, z) p(z|x) dz.
+ */
+export interface StructuredConfig {
+  /** Which part of each image is given: 'top-half', 'left-half', 'quadrant' (top left) or 'three-quadrants' (all but the bottom right). */
+  observed: 'top-half' | 'left-half' | 'quadrant' | 'three-quadrants';
+  /** 'cvae' (recognition q(z|x, y) and prior p(z|x)), 'gsnn' (trained with the prior network only), 'baseline' (deterministic, no z). */
+  model: 'cvae' | 'gsnn' | 'baseline';
+}
+
 export interface VaeConfig {
   /** 'mlp': dense encoder/decoder; 'conv': strided convolutions (images). */
   arch: 'mlp' | 'conv';
@@ -53,6 +64,8 @@ export interface VaeConfig {
   freeBits: number;
   /** Conditional VAE: q(z|x, y), p(x|z, y) and p(z|y) for a one-hot label y (see models/conditional.ts). */
   conditional?: ConditionalConfig;
+  /** Structured output: complete images from a part of them (families/structured.ts). */
+  structured?: StructuredConfig;
   /** Two stochastic layers z₂ → z₁ → x (Burda et al. 2016, §5): z₂'s width and the layers between z₁ and z₂. */
   hierarchical?: HierarchicalConfig;
   /** Latent distribution: Gaussian (default), Bernoulli bits, or `latent` groups of `categories` classes (models/discrete.ts). */
@@ -169,7 +182,37 @@ export function resolveConfig(partial: VaeConfigInput = {}): VaeConfig {
   if (cfg.hierarchical !== undefined) validateHierarchical(cfg, bad);
   validateEstimatorOptions(cfg, bad);
   validateInference(cfg, bad);
+  if (cfg.structured !== undefined) validateStructured(cfg, bad);
   return cfg;
+}
+
+/** structured: {observed, model} (model defaults to 'cvae'); an MLP on one-channel images, Gaussian latents, the ELBO. */
+function validateStructured(cfg: VaeConfig, bad: (field: string, why: string) => void): void {
+  const s = cfg.structured as unknown;
+  if (typeof s !== 'object' || s === null || Array.isArray(s)) bad('structured', `must be {observed, model}, got ${JSON.stringify(s)}`);
+  const { observed, model = 'cvae' } = s as Partial<StructuredConfig>;
+  cfg.structured = { observed: observed as StructuredConfig['observed'], model };
+  const parts = ['top-half', 'left-half', 'quadrant', 'three-quadrants'];
+  if (!parts.includes(observed as string))
+    bad('structured.observed', `must be one of ${parts.join(', ')}, got ${JSON.stringify(observed)}`);
+  if (!['cvae', 'gsnn', 'baseline'].includes(model))
+    bad('structured.model', `must be 'cvae', 'gsnn' or 'baseline', got ${JSON.stringify(model)}`);
+  const side = Math.round(Math.sqrt(cfg.inputShape.reduce((a, b) => a * b, 1)));
+  if (cfg.arch !== 'mlp' || cfg.inputShape.length !== 1 || side * side !== cfg.inputShape[0])
+    bad(
+      'structured',
+      `needs an MLP on square one-channel images (inputShape [h·w]), got arch '${cfg.arch}', inputShape [${cfg.inputShape}]`,
+    );
+  const clash = (['conditional', 'hierarchical', 'latentType', 'estimator', 'inference', 'relaxation'] as const).filter(
+    (k) =>
+      (cfg as unknown as Record<string, unknown>)[k] !== undefined &&
+      !(k === 'latentType' && cfg.latentType === 'gaussian') &&
+      !(k === 'estimator' && cfg.estimator === 'reparam') &&
+      !(k === 'inference' && cfg.inference === 'amortized'),
+  );
+  if (clash.length)
+    bad('structured', `cannot be combined with ${clash.join(', ')} (it has Gaussian latents, trained by reparameterization)`);
+  if (cfg.objective === 'iwae') bad('structured', "trains the conditional ELBO (objective 'kl' or 'entropy'), not 'iwae'");
 }
 
 /** Defaults of per-datapoint inference (resolveConfig writes them into the config, so a bundle records them). */

@@ -350,10 +350,12 @@ export function buildDecoder(cfg: VaeConfig, values: Record<string, TensorData>,
   const family = latentFamily(cfg);
   const g = new Graph('decoder');
   const z = g.input('z', cfg.dtype, [BATCH, family.decoderInput.width]);
-  const cond = familyInputs(g, cfg, family);
+  const cond: Record<string, Value> = { ...familyInputs(g, cfg, family) };
+  for (const i of family.decoderInputs ?? []) cond[i.name] = g.input(i.name, cfg.dtype, [BATCH, i.width]);
   const p = ParamBinder.embedded(values, cfg.dtype, { storage: opts.weights });
   const loc = family.generate ? family.generate(g, p, z, cond) : family.decode(g, p, z, cond);
-  g.output(decoderMean(g, cfg, loc), 'x_mean');
+  const mean = decoderMean(g, cfg, loc);
+  g.output(family.compose ? family.compose(g, mean, cond) : mean, 'x_mean');
   return g;
 }
 

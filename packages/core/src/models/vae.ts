@@ -109,9 +109,9 @@ function likelihoodLogvar(g: Graph, p: ParamBinder, cfg: VaeConfig): Value {
 }
 
 /** log p(x|z) summed over pixels: [..., batch]. */
-export function logLikelihood(g: Graph, p: ParamBinder, cfg: VaeConfig, x: Value, loc: Value): Value {
+export function logLikelihood(g: Graph, p: ParamBinder, cfg: VaeConfig, x: Value, loc: Value, mask?: Value): Value {
   return g.scope('likelihood', () =>
-    cfg.likelihood.type === 'bernoulli' ? bernoulliLogProb(g, x, loc) : gaussianLogProb(g, x, loc, likelihoodLogvar(g, p, cfg)),
+    cfg.likelihood.type === 'bernoulli' ? bernoulliLogProb(g, x, loc, mask) : gaussianLogProb(g, x, loc, likelihoodLogvar(g, p, cfg), mask),
   );
 }
 

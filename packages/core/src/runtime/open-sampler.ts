@@ -75,5 +75,6 @@ export async function openSampler(runtime: SessionHost, bundle: SamplerBundle, o
     outputSize: cfg.inputShape.reduce((a, c) => a * c, 1),
     dtype: cfg.dtype,
     ...(cfg.conditional && prior ? { classes: cfg.conditional.classes, prior } : {}),
+    ...(cfg.structured ? { completes: true } : {}),
   });
 }

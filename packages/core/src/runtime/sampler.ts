@@ -21,6 +21,11 @@ export interface SamplerOptions {
    * this prior (temperature does not apply). `samplerLatent(cfg)` gives both.
    */
   discrete?: DiscretePrior;
+  /**
+   * Structured-output models (families/structured.ts): decoder.onnx also takes the observed part `c` [n, outputSize]
+   * (the whole image may be given: the graph keeps only the observed pixels); use complete().
+   */
+  completes?: boolean;
 }
 
 export class Sampler {
@@ -32,6 +37,13 @@ export class Sampler {
     private readonly opts: SamplerOptions,
   ) {
     this.dtype = opts.dtype ?? 'float32';
+    if (decoder.inputNames.includes('c') !== (opts.completes === true)) {
+      throw new FeedError(
+        decoder.inputNames.includes('c')
+          ? "the decoder completes images (it takes the observed part 'c'): pass completes: true (a structured-output model)"
+          : 'completes was given, but the decoder takes no observed part c: is this the bundle of a structured-output model?',
+      );
+    }
     if (!decoder.inputNames.includes('z')) throw new FeedError(`decoder has no input 'z' (inputs: ${decoder.inputNames.join(', ')})`);
     if (decoder.inputNames.includes('y') !== (opts.classes !== undefined)) {
       throw new FeedError(
@@ -69,10 +81,50 @@ export class Sampler {
 
   /** Decodes n latent vectors (n × L values) to the decoder's mean, n × D; a conditional model also takes labels y. */
   async decode(z: Float32Array, n: number, y?: number | ArrayLike<number>): Promise<Float32Array> {
+    if (this.opts.completes)
+      throw new FeedError('this model completes images from an observed part: use complete(observed, n) (or decodeGiven(z, c, n))');
+    return this.run(z, n, y);
+  }
+
+  /**
+   * A structured-output model's completions of n images from the same draws z: c holds n images (n × outputSize;
+   * only their observed pixels are used), the result the completed images, the observed pixels as given.
+   */
+  async decodeGiven(z: Float32Array, c: Float32Array, n: number): Promise<Float32Array> {
+    if (!this.opts.completes) throw new FeedError('decodeGiven: this model takes no observed part (not a structured-output model)');
+    const d = this.opts.outputSize;
+    if (c.length !== n * d) throw new FeedError(`decodeGiven: c has ${c.length} values, expected ${n} × ${d}`);
+    for (let i = 0; i < c.length; i++) if (!Number.isFinite(c[i])) throw new FeedError(`decodeGiven: c[${i}] is ${c[i]}`);
+    return this.run(z, n, undefined, { c: floatTensor(this.ort, this.dtype, c, [n, d]) });
+  }
+
+  /**
+   * `samples` completions of each of n images (c: n × outputSize, the observed part; other pixels are ignored):
+   * z = μ_p(c) + T·σ_p(c)·u for standard-normal draws u (inside decoder.onnx), n × samples images, image-major.
+   */
+  async complete(
+    c: Float32Array,
+    n: number,
+    opts: { samples?: number; temperature?: number; seed?: number; prng?: Prng } = {},
+  ): Promise<{ z: Float32Array; x: Float32Array; samples: number }> {
+    const k = opts.samples ?? 8;
+    if (!Number.isInteger(k) || k < 1) throw new FeedError(`complete: samples must be a positive integer, got ${k}`);
+    const t = opts.temperature ?? 1;
+    if (!(t >= 0)) throw new FeedError(`complete: temperature must be ≥ 0, got ${t}`);
+    const d = this.opts.outputSize;
+    if (c.length !== n * d) throw new FeedError(`complete: c has ${c.length} values, expected ${n} × ${d}`);
+    const prng = opts.prng ?? new Prng(opts.seed ?? 0);
+    const z = prng.fillNormal(new Float32Array(n * k * this.opts.latent), 0, t);
+    const rows = new Float32Array(n * k * d);
+    for (let i = 0; i < n; i++) for (let j = 0; j < k; j++) rows.set(c.subarray(i * d, (i + 1) * d), (i * k + j) * d);
+    return { z, x: await this.decodeGiven(z, rows, n * k), samples: k };
+  }
+
+  private async run(z: Float32Array, n: number, y?: number | ArrayLike<number>, extra: Record<string, Tensor> = {}): Promise<Float32Array> {
     const L = this.opts.latent;
     if (z.length !== n * L) throw new FeedError(`decode: z has ${z.length} values, expected ${n} × ${L} (the model's latent size is ${L})`);
     for (let i = 0; i < z.length; i++) if (!Number.isFinite(z[i])) throw new FeedError(`decode: z[${i}] is ${z[i]}`);
-    const out = await this.decoder.run({ z: floatTensor(this.ort, this.dtype, z, [n, L]), ...this.labels(y, n, 'decode') });
+    const out = await this.decoder.run({ z: floatTensor(this.ort, this.dtype, z, [n, L]), ...this.labels(y, n, 'decode'), ...extra });
     const x = out.x_mean;
     const res = await hostFloat32(x);
     x.dispose?.();

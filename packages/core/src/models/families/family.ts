@@ -105,6 +105,18 @@ export interface LatentFamily<Q = unknown, S extends LatentSample = LatentSample
    * is a network (p(z₁|z₂), or p(z|c) of a structured-output model) maps its top-level draw through it here.
    */
   generate?(g: Graph, p: ParamBinder, draw: Value, cond: Conditions): Value;
+
+  /**
+   * Conditions computed from the example itself, added to `cond` wherever the bound is built (a structured-output
+   * model's observed part c = x ⊙ m: the graphs take only x, and the host feeds nothing more).
+   */
+  derive?(g: Graph, x: Value): Conditions;
+  /** Per-feature weights [D] of log p(x|z) (1: modeled, 0: given): a structured-output model models only y. */
+  likelihoodMask?(g: Graph): Value;
+  /** Extra inputs of decoder.onnx only, after z (a structured-output model's observed part c [batch, D]). */
+  readonly decoderInputs?: readonly FamilyInput[];
+  /** decoder.onnx's output from the decoder mean: e.g. the observed pixels put back (completions). */
+  compose?(g: Graph, mean: Value, cond: Conditions): Value;
 }
 
 /** A condition by name, with an error that says which input the model needs. */

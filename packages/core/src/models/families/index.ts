@@ -16,6 +16,7 @@ import { conditionalFamily } from './conditional.js';
 import type { LatentFamily } from './family.js';
 import { gaussianFamily } from './gaussian.js';
 import { hierarchicalFamily } from './hierarchical.js';
+import { structuredFamily } from './structured.js';
 
 export * from './bernoulli.js';
 export * from './categorical.js';
@@ -24,9 +25,11 @@ export * from './conditional.js';
 export * from './family.js';
 export * from './gaussian.js';
 export * from './hierarchical.js';
+export * from './structured.js';
 
 /** The model's latent family: conditional (a label), two stochastic layers, Bernoulli or categorical latents, or Gaussian. */
 export function latentFamily(cfg: VaeConfig): LatentFamily {
+  if (cfg.structured) return structuredFamily(cfg);
   if (cfg.conditional) return conditionalFamily(cfg);
   if (cfg.hierarchical) return hierarchicalFamily(cfg);
   const type = cfg.latentType ?? 'gaussian';
