@@ -20,7 +20,7 @@ import { resolveConfig, type StructuredConfig } from '../config.js';
 import { buildEval } from '../graphs.js';
 import { observedMask } from './structured.js';
 
-const host: SessionHost = { ort, createSession: (bytes) => ort.InferenceSession.create(bytes) } as unknown as SessionHost;
+const host: SessionHost = { ort, createSession: (bytes: Uint8Array) => ort.InferenceSession.create(bytes) } as unknown as SessionHost;
 const D = 16; // 4 × 4 images
 const cfgOf = (
   observed: StructuredConfig['observed'],
