@@ -59,10 +59,11 @@ export {
   type Objective,
   REFERENCE_VAE,
   resolveConfig,
+  type StructuredConfig,
   type VaeConfig,
   type VaeConfigInput,
 } from './models/config.js';
-export { type LatentFamily, latentFamily } from './models/families/index.js';
+export { type LatentFamily, latentFamily, OBSERVED_PARTS, observedMask } from './models/families/index.js';
 export {
   buildDecoder,
   buildEncoder,

@@ -27,6 +27,7 @@ import {
   writeBundle,
   writeCheckpoint,
 } from './bundle-io.js';
+import { completionGrid } from './completions.js';
 import { checkLabels, gridLabels } from './conditional.js';
 import { batches } from './data/batches.js';
 import { toBinarization } from './data/binarize.js';
@@ -686,6 +687,22 @@ async function writePictures(
   const hw = [shape.height, shape.width];
   const sampler = await openSampler(runtime, b);
   try {
+    if (cfg.structured) {
+      // A structured-output model completes test images: 8 rows of [given part | 6 completions | original], and the
+      // first 16 test images over one completion each.
+      const D = cfg.inputShape.reduce((a, c) => a * c, 1);
+      const n8 = Math.min(8, test.n);
+      const grid = await completionGrid(sampler, cfg, test.x.slice(0, n8 * D), n8, { samples: 6, seed: seed + 1 });
+      writeImageGrid(join(dir, to.samples), grid.images, grid.rows * grid.cols, hw[0], hw[1], grid.cols, 2, shape.channels);
+      const n = Math.min(16, test.n);
+      const x = test.x.slice(0, n * D);
+      const done = await sampler.complete(x, n, { samples: 1, prng: new Prng(seed + 2) });
+      const both = new Float32Array(2 * n * D);
+      both.set(x, 0);
+      both.set(done.x, n * D);
+      writeImageGrid(join(dir, to.reconstructions), both, 2 * n, hw[0], hw[1], 8, 2, shape.channels);
+      return true;
+    }
     // A conditional model draws one class per column.
     const grid = gridLabels(cfg, cfg.conditional ? 8 * cfg.conditional.classes : 64);
     const count = grid.labels?.length ?? 64;

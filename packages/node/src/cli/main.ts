@@ -8,6 +8,7 @@ import { parseArgs } from 'node:util';
 import { setOrtLogLevel } from '../session.js';
 import { TrainingInterruptedError } from '../train.js';
 import { joinDashValues, OPTIONS, UsageError, type Values } from './args.js';
+import { completeCommand } from './commands/complete.js';
 import { doctorCommand } from './commands/doctor.js';
 import { evalCommand } from './commands/eval.js';
 import { exportCommand } from './commands/export.js';
@@ -28,6 +29,7 @@ const COMMANDS: Record<string, Command> = {
   gap: gapCommand,
   sample: sampleCommand,
   reconstruct: reconstructCommand,
+  complete: completeCommand,
   interpolate: interpolateCommand,
   variance: varianceCommand,
   export: exportCommand,

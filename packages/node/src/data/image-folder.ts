@@ -238,3 +238,15 @@ export async function loadImageFolder(dir: string, opts: ImageFolderOptions = {}
   }
   return ds;
 }
+
+/**
+ * One PNG or JPEG as the pixels a model takes: resized to `size` (stretching), converted to 1 or 3 channels, values
+ * in [0, 1], channel-planar ([C, H, W] flattened). Errors name the file.
+ */
+export async function readImageFile(file: string, size: ImageSize, channels: 1 | 3): Promise<Float32Array> {
+  const d = await decode(await loadSharp(), file, { size, channels });
+  const plane = d.width * d.height;
+  const out = new Float32Array(plane * channels);
+  for (let p = 0; p < plane; p++) for (let c = 0; c < channels; c++) out[c * plane + p] = d.pixels[p * channels + c] / 255;
+  return out;
+}

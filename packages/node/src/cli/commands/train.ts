@@ -2,6 +2,7 @@
  * `onnxvae train`: trains a model and writes the bundle, metrics, pictures and report.html into --out.
  */
 import { resolve } from 'node:path';
+import { OBSERVED_PARTS, type StructuredConfig, type VaeConfig } from '@onnxvae/core';
 import { readConfigFile } from '../../config-file.js';
 import { stopOnSignals, train } from '../../train.js';
 import { type Dashboard, startDashboard } from '../../ui/server.js';
@@ -16,8 +17,30 @@ import {
   portNumber,
   provider,
   UI_HELP,
+  UsageError,
 } from '../args.js';
 import { type Command, type CommandContext, defaultErr } from '../context.js';
+
+/**
+ * --task complete --observed PART [--completion-model cvae|gsnn|baseline]: a structured-output model (image
+ * completion, Sohn et al. 2015) — the config's `structured` field, from the command line.
+ */
+function taskConfig(v: CommandContext['v'], config: Partial<VaeConfig> | undefined): Partial<VaeConfig> | undefined {
+  if (v.task === undefined) {
+    if (v.observed !== undefined || v['completion-model'] !== undefined)
+      throw new UsageError('--observed and --completion-model go with --task complete');
+    return config;
+  }
+  if (v.task !== 'complete') throw new UsageError(`--task must be 'complete' (image completion), got '${v.task}'`);
+  if (!v.observed) throw new UsageError(`--task complete needs --observed ${OBSERVED_PARTS.join('|')}`);
+  if (!(OBSERVED_PARTS as readonly string[]).includes(v.observed))
+    throw new UsageError(`--observed must be one of ${OBSERVED_PARTS.join(', ')}, got '${v.observed}'`);
+  const model = v['completion-model'] ?? 'cvae';
+  if (!['cvae', 'gsnn', 'baseline'].includes(model))
+    throw new UsageError(`--completion-model must be cvae, gsnn or baseline, got '${model}'`);
+  if (config?.structured) throw new UsageError('--task complete and a config with "structured": give one of them');
+  return { ...config, structured: { observed: v.observed as StructuredConfig['observed'], model: model as StructuredConfig['model'] } };
+}
 
 async function run({ argv, v, out, err, note }: CommandContext): Promise<number> {
   // Ctrl-C (or SIGTERM) stops at the next step, keeps the last checkpoint and prints the --resume command.
@@ -38,7 +61,7 @@ async function run({ argv, v, out, err, note }: CommandContext): Promise<number>
     threads: v.threads === undefined ? undefined : num(v.threads, 'threads', 1, { int: true, min: 1, max: LIMITS.threads }),
     seed: v.seed === undefined ? undefined : num(v.seed, 'seed', 0, { int: true, min: 0 }),
     out: v.out ?? 'runs/mnist',
-    config: v.config === undefined ? undefined : readConfigFile(v.config),
+    config: taskConfig(v, v.config === undefined ? undefined : readConfigFile(v.config)),
     resume: v.resume,
     limit: v.limit === undefined ? undefined : num(v.limit, 'limit', 0, { int: true, min: 2 }),
     saveEvery: num(v['save-every'], 'save-every', 1, { int: true, min: 1, max: LIMITS.epochs }),
@@ -99,6 +122,9 @@ ${BINARIZE_HELP('dynamic for mnist-full, none for image folders, threshold other
                         sets "likelihood"
   --limit N             the first N training examples and the first ⌈N/4⌉ test examples (quick runs); N ≥ 2
   --config model.json   model options: arch, hidden, latent, likelihood, objective, optimizer, … (see README)
+  --task complete       image completion (a structured-output model, Sohn et al. 2015): --observed
+                        top-half|left-half|quadrant|three-quadrants is the part of each image given, the model
+                        generates the rest; --completion-model cvae|gsnn|baseline  [cvae]
   --epochs N            1 … ${LIMITS.epochs}  [10]
   --batch B             examples per step, 1 … ${LIMITS.batch}  [128]
   --lr LR               learning rate, > 0  [1e-3]
