@@ -27,6 +27,8 @@ export const MODELS = [
   { name: 'mnist', config: { hidden: [128], latent: 20 }, epochs: 20 },
   // Latent 2: the whole latent space fits on one map.
   { name: 'mnist-2d', config: { hidden: [128], latent: 2 }, epochs: 30 },
+  // Image completion (a structured-output CVAE, Sohn et al. 2015): the demo's "draw the top half" panel.
+  { name: 'mnist-complete', config: { hidden: [128], latent: 20, structured: { observed: 'top-half', model: 'cvae' } }, epochs: 20 },
 ];
 
 /** 20 test-split digits of each class (binarized like the training data), grayscale bytes, for fine-tuning. */
