@@ -8,6 +8,7 @@
  *
  *   node bench/completion/run.mjs --data mnist-full --epochs 10 --observed quadrant --out runs/completion
  *   node bench/completion/run.mjs --data mnist --limit 512 --epochs 1 --k 10        # a smoke test
+ *   node bench/completion/run.mjs --binarize none   # gray-level targets (binary cross-entropy), as Pyro's reproduction
  *
  * Needs the built packages (`npm run build`).
  */
@@ -31,7 +32,7 @@ export function benchmark(o) {
   mkdirSync(o.out, { recursive: true });
   const cfgFile = join(o.out, 'model.json');
   writeFileSync(cfgFile, JSON.stringify({ hidden: o.hidden, latent: o.latent }));
-  const data = ['--data', o.data, ...(o.limit ? ['--limit', String(o.limit)] : [])];
+  const data = ['--data', o.data, ...(o.limit ? ['--limit', String(o.limit)] : []), ...(o.binarize ? ['--binarize', o.binarize] : [])];
   const rows = [];
   for (const observed of o.observed) {
     for (const model of o.models) {
@@ -84,7 +85,7 @@ export function markdown(rows, o) {
     .map((m) => `| ${m} | ${parts.map((p) => f2(-(rows.find((r) => r.model === m && r.observed === p)?.cll ?? Number.NaN))).join(' | ')} |`)
     .join('\n');
   const n = rows[0]?.n;
-  return `${head}${body}\n\nData ${o.data}${o.limit ? ` (--limit ${o.limit})` : ''}; MLP hidden [${o.hidden}], latent ${o.latent}; ${o.epochs} epochs, batch ${o.batch}, lr ${o.lr}, seed 0, CPU; log p(y|x) on ${n} test images with K = ${o.k} (\`onnxvae eval\`).\n`;
+  return `${head}${body}\n\nData ${o.data}${o.limit ? ` (--limit ${o.limit})` : ''}${o.binarize ? `, --binarize ${o.binarize}` : ''}; MLP hidden [${o.hidden}], latent ${o.latent}; ${o.epochs} epochs, batch ${o.batch}, lr ${o.lr}, seed 0, CPU; log p(y|x) on ${n} test images with K = ${o.k} (\`onnxvae eval\`).\n`;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
@@ -92,6 +93,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
     options: {
       data: { type: 'string', default: 'mnist-full' },
       limit: { type: 'string' },
+      binarize: { type: 'string' },
       epochs: { type: 'string', default: '10' },
       batch: { type: 'string', default: '100' },
       lr: { type: 'string', default: '0.001' },
@@ -106,6 +108,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
   const o = {
     data: v.data,
     limit: v.limit ? Number(v.limit) : undefined,
+    binarize: v.binarize,
     epochs: Number(v.epochs),
     batch: Number(v.batch),
     lr: Number(v.lr),
