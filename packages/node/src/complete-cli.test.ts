@@ -56,7 +56,10 @@ describe('image completion (train --task complete, onnxvae complete)', () => {
     // What does not apply says so.
     const s = await cli('sample', dir, '--n', '4', '--out', join(root, 'never.png'));
     expect(s.code).toBe(1);
-    expect(s.stderr).toMatch(/completes images from an observed part: use complete/);
+    expect(s.stderr).toMatch(/sample does not apply to an image-completion model .*: use onnxvae complete /);
+    const rc = await cli('reconstruct', dir);
+    expect(rc.code).toBe(1);
+    expect(rc.stderr).toMatch(/reconstruct does not apply to an image-completion model/);
     expect(existsSync(join(root, 'never.png'))).toBe(false);
     const plain = join(root, 'plain');
     expect((await cli('train', ...RUN, '--epochs', '1', '--config', cfg, '--out', plain)).code).toBe(0);

@@ -12,6 +12,10 @@ import { makeSampler } from '../open-bundle.js';
 async function run({ cmd, v, pos, out, note }: CommandContext): Promise<number> {
   const dir = bundleDir(pos, cmd);
   const { b, sampler, hw, channels, cfg } = await makeSampler(dir, provider(v.provider), note);
+  if (cfg.structured)
+    throw new Error(
+      `${dir}: ${cmd} does not apply to an image-completion model (it generates the missing part of a given image): use onnxvae complete ${dir}`,
+    );
   const trained = asTrained(b.manifest.training.data, v.data); // binarized, sized and converted as the model was trained
   const { test } = await loadData({
     ...trained,

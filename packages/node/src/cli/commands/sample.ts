@@ -12,6 +12,10 @@ import { makeSampler } from '../open-bundle.js';
 async function run({ cmd, v, pos, out, note }: CommandContext): Promise<number> {
   const dir = bundleDir(pos, cmd);
   const { sampler, hw, channels, cfg } = await makeSampler(dir, provider(v.provider), note);
+  if (cfg.structured)
+    throw new Error(
+      `${dir}: ${cmd} does not apply to an image-completion model (it generates the missing part of a given image): use onnxvae complete ${dir}`,
+    );
   const n = num(v.n, 'n', 64, { int: true, min: 1, max: LIMITS.n });
   // Conditional models: --label C draws that class ("draw 7s"); without it, one class per column.
   const grid = gridLabels(cfg, n, v.label === undefined ? undefined : num(v.label, 'label', 0, { int: true, min: 0 }));
