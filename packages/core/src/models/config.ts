@@ -38,7 +38,7 @@ export interface RelaxationConfig {
  * observed part x and the rest y; the model is p(y|x) = ∫ p(y|x, z) p(z|x) dz.
  */
 export interface StructuredConfig {
-  /** Which part of each image is given: 'top-half', 'left-half', 'quadrant' (top left) or 'three-quadrants' (all but the bottom right). */
+  /** Which part of each image is given: 'top-half', 'left-half', 'quadrant' (bottom left) or 'three-quadrants' (all but the bottom right). */
   observed: 'top-half' | 'left-half' | 'quadrant' | 'three-quadrants';
   /** 'cvae' (recognition q(z|x, y) and prior p(z|x)), 'gsnn' (trained with the prior network only), 'baseline' (deterministic, no z). */
   model: 'cvae' | 'gsnn' | 'baseline';

@@ -42,7 +42,9 @@ describe('structured-output models', () => {
   it('masks: the observed part of each task', () => {
     const count = (o: StructuredConfig['observed']) => observedMask(cfgOf(o)).reduce((a, v) => a + v, 0);
     expect([count('top-half'), count('left-half'), count('quadrant'), count('three-quadrants')]).toEqual([8, 8, 4, 12]);
-    expect(Array.from(observedMask(cfgOf('quadrant')))).toEqual([1, 1, 0, 0, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    // Sohn et al.'s one-quadrant task gives the bottom-left quadrant; three quadrants: all but the bottom right.
+    expect(Array.from(observedMask(cfgOf('quadrant')))).toEqual([0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 0, 0, 1, 1, 0, 0]);
+    expect(Array.from(observedMask(cfgOf('three-quadrants')))).toEqual([1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 1, 1, 0, 0]);
     expect(() => resolveConfig({ inputShape: [15], structured: { observed: 'top-half' } as StructuredConfig })).toThrow(
       /square one-channel images/,
     );

@@ -33,8 +33,10 @@ import { gaussianFreePosterior, gaussianLogQ, gaussianSample } from './gaussian.
 export const OBSERVED_PARTS = ['top-half', 'left-half', 'quadrant', 'three-quadrants'] as const;
 
 /**
- * The mask [D] of an observed part on an h × w image: 'top-half' (rows < h/2), 'left-half' (columns < w/2),
- * 'quadrant' (the top-left quadrant: Sohn et al.'s one-quadrant task), 'three-quadrants' (all but the bottom right).
+ * The mask [D] of an observed part on an h × w image: 'top-half' (rows < h/2), 'left-half' (columns < w/2: the
+ * two-quadrant task of Sohn et al. 2015), 'quadrant' (the bottom-left quadrant: their one-quadrant task),
+ * 'three-quadrants' (all but the bottom right: their three-quadrant task). The quadrant tasks follow Pyro's
+ * reproduction of the paper (examples/cvae), so the numbers compare.
  */
 export function observedMask(cfg: VaeConfig): Float32Array {
   const s = structuredOf(cfg);
@@ -49,7 +51,7 @@ export function observedMask(cfg: VaeConfig): Float32Array {
       const top = r < h / 2;
       const left = c < w / 2;
       const on =
-        s.observed === 'top-half' ? top : s.observed === 'left-half' ? left : s.observed === 'quadrant' ? top && left : top || left;
+        s.observed === 'top-half' ? top : s.observed === 'left-half' ? left : s.observed === 'quadrant' ? !top && left : top || left;
       m[r * w + c] = on ? 1 : 0;
     }
   }
