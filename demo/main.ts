@@ -6,6 +6,7 @@
 
 import { drawImages, drawLossCurve } from '../packages/web/src/draw.js';
 import { LatestOnly } from '../packages/web/src/schedule.js';
+import { drawPad } from './pad.js';
 import type { Api, InitResult, Reply, RequestType, WorkerEvent, WorkerMessage } from './protocol.js';
 import type { DemoState } from './state.js';
 
@@ -86,13 +87,14 @@ function describeRuntime(provider: string, notes: string[], info?: InitResult): 
   return `${head}, in a Web Worker${other ? ` [${other}]` : ''}.`;
 }
 
+/** The worker resolves URLs against its own script (/demo/dist/worker.js): a relative one is made absolute here. */
+const absolute = (url: string) => (/^([a-z][a-z0-9+.-]*:|\/)/i.test(url) ? url : new URL(url, location.href).href);
+
 // ---- The page ---------------------------------------------------------------------------------------------------
 
 async function main(): Promise<void> {
   const prefer = (params.get('provider') ?? 'auto') as 'webgpu' | 'wasm' | 'auto';
-  let modelUrl = params.get('model') ?? '/models/mnist';
-  // The worker resolves URLs against its own script (/demo/dist/worker.js): make a relative one absolute here.
-  if (!/^([a-z][a-z0-9+.-]*:|\/)/i.test(modelUrl)) modelUrl = new URL(modelUrl, location.href).href;
+  const modelUrl = absolute(params.get('model') ?? '/models/mnist');
   const labelParam = params.get('label');
   let status = `Starting the worker; loading ${modelUrl}…`;
   $('status').textContent = status;
@@ -126,6 +128,8 @@ async function main(): Promise<void> {
     const zz = Float32Array.from(z);
     return Array.from((await call('decode', { z: zz, n, label: sliderLabel }, [zz.buffer])).x);
   };
+  // The completion panel has its own model, loaded beside the rest; if it fails, the panel says why (nothing else).
+  void setUpCompletion();
   const weights = info.weights === 'float16' ? ', float16 weights' : '';
   $('status').textContent =
     `${describeRuntime(state.provider ?? '?', state.notes ?? [], info)} Model: ${modelUrl}, latent size ${L}${weights}.`;
@@ -270,75 +274,7 @@ async function main(): Promise<void> {
 
   /** The drawing panel; returns its encode (`onlyIfDrawn`: skip when nothing has been drawn yet). */
   function setUpDrawing(): (onlyIfDrawn?: boolean) => Promise<void> {
-    const canvas = $<HTMLCanvasElement>('draw');
-    canvas.width = w;
-    canvas.height = h;
-    const ctx = canvas.getContext('2d') as CanvasRenderingContext2D;
-    const ink = new Float32Array(h * w);
-    const paint = () => {
-      const img = ctx.createImageData(w, h);
-      ink.forEach((v, i) => {
-        const b = Math.round(v * 255);
-        img.data.set([b, b, b, 255], i * 4);
-      });
-      ctx.putImageData(img, 0, 0);
-    };
-    paint();
-    /**
-     * A soft round brush like an MNIST stroke: full ink within 0.8 pixels of the pointer's path, fading to none at
-     * 2 pixels (a 2–4 pixel wide anti-aliased line); strokes only add ink (max).
-     */
-    const CORE = 0.8;
-    const EDGE = 2;
-    const stamp = (x0: number, y0: number, x1: number, y1: number) => {
-      const dx = x1 - x0;
-      const dy = y1 - y0;
-      const len2 = dx * dx + dy * dy;
-      const lo = (a: number, b: number) => Math.max(0, Math.floor(Math.min(a, b) - EDGE));
-      for (let py = lo(y0, y1); py <= Math.min(h - 1, Math.ceil(Math.max(y0, y1) + EDGE)); py++) {
-        for (let px = lo(x0, x1); px <= Math.min(w - 1, Math.ceil(Math.max(x0, x1) + EDGE)); px++) {
-          const cx = px + 0.5;
-          const cy = py + 0.5;
-          const t = len2 === 0 ? 0 : Math.max(0, Math.min(1, ((cx - x0) * dx + (cy - y0) * dy) / len2));
-          const d = Math.hypot(cx - (x0 + t * dx), cy - (y0 + t * dy));
-          const v = Math.max(0, Math.min(1, (EDGE - d) / (EDGE - CORE)));
-          if (v > ink[py * w + px]) ink[py * w + px] = v;
-        }
-      }
-    };
-    const at = (e: PointerEvent): [number, number] => {
-      const r = canvas.getBoundingClientRect();
-      return [
-        ((e.clientX - r.left - canvas.clientLeft) / canvas.clientWidth) * w,
-        ((e.clientY - r.top - canvas.clientTop) / canvas.clientHeight) * h,
-      ];
-    };
-    let last: [number, number] | undefined;
-    let drawn = false;
-    canvas.onpointerdown = (e) => {
-      canvas.setPointerCapture(e.pointerId);
-      last = at(e);
-      stamp(...last, ...last);
-      drawn = true;
-      paint();
-    };
-    canvas.onpointermove = (e) => {
-      if (!last) return;
-      const events = e.getCoalescedEvents?.().length ? e.getCoalescedEvents() : [e];
-      for (const ev of events) {
-        const p = at(ev);
-        stamp(...last, ...p);
-        last = p;
-      }
-      paint();
-    };
-    const end = () => {
-      if (!last) return;
-      last = undefined;
-      void encode();
-    };
-    canvas.onpointerup = end;
-    canvas.onpointercancel = end;
+    const pad = drawPad($<HTMLCanvasElement>('draw'), h, w, { onStroke: () => void encode() });
 
     const labelSel = $<HTMLSelectElement>('draw-label');
     if (classes !== undefined) {
@@ -350,9 +286,9 @@ async function main(): Promise<void> {
     const bars = document.getElementById('mu-bars') as Element;
     const encodeJob = new LatestOnly();
     const encode = (onlyIfDrawn = false): Promise<void> => {
-      if (onlyIfDrawn && !drawn) return Promise.resolve();
+      if (onlyIfDrawn && !pad.drawn) return Promise.resolve();
       return job(encodeJob, async () => {
-        const x = ink.slice();
+        const x = pad.ink.slice();
         const label = classes === undefined ? undefined : Number(labelSel.value);
         const sent = x.slice();
         const r = await call('encode', { x: sent, label, k: K }, [sent.buffer]);
@@ -374,9 +310,7 @@ async function main(): Promise<void> {
     };
     $('draw-encode').onclick = () => void encode();
     $('draw-clear').onclick = () => {
-      ink.fill(0);
-      drawn = false;
-      paint();
+      pad.clear();
       for (const k of ['drawnPixels', 'encodedMu', 'encodedSigma', 'reconstructionPixels', 'nearestIndices', 'nearestDistances'] as const)
         delete state[k];
       for (const id of ['recon', 'nearest']) {
@@ -389,6 +323,71 @@ async function main(): Promise<void> {
     };
     return encode;
   }
+}
+
+/**
+ * "Complete a digit": a pad that takes only the observed part (the top half: strokes are clipped to it, the rest is
+ * shaded), and on each stroke 8 completions from the completion model (`?complete=`, default /models/mnist-complete).
+ */
+async function setUpCompletion(): Promise<void> {
+  const url = absolute(params.get('complete') ?? '/models/mnist-complete');
+  const status = $('complete-status');
+  status.textContent = `Loading the completion model ${url}…`;
+  let m: Api['completeInit'][1];
+  try {
+    m = await call('completeInit', { url });
+  } catch (e) {
+    state.completeError = e instanceof Error ? e.message : String(e);
+    status.textContent = `No completion panel: ${state.completeError}`;
+    $('fills-in').hidden = true;
+    return;
+  }
+  const [h, w] = m.imageSize;
+  const K = 8;
+  let seed = Number(params.get('seed') ?? 1);
+  const completeJob = new LatestOnly();
+  /** Bumped by "clear": completions of a drawing cleared while they were computed are not shown. */
+  let generation = 0;
+  const complete = (): Promise<void> =>
+    job(completeJob, async () => {
+      const c = pad.ink.slice();
+      const s = seed;
+      const g = generation;
+      const sent = c.slice();
+      const r = await call('complete', { c: sent, samples: K, seed: s }, [sent.buffer]);
+      if (g !== generation) return;
+      state.completionInput = Array.from(c);
+      state.completionPixels = Array.from(r.x);
+      state.completionSeed = s;
+      drawImages($<HTMLCanvasElement>('completions'), r.x, r.samples, h, w, K, 3);
+      status.textContent = `${r.samples} completions, from the standard-normal draws of seed ${s} ("new draws" for others).`;
+    });
+  const pad = drawPad($<HTMLCanvasElement>('complete-draw'), h, w, { mask: m.mask, onStroke: () => void complete() });
+  // The label over the bottom half fits a top-half model; another observed part is marked by the shading alone.
+  if (m.observed !== 'top-half') {
+    $('fills-in').hidden = true;
+    $('complete-note').textContent =
+      `Draw the observed part (${m.observed}); releasing asks the completion model for 8 completions. The shaded pixels are what the model fills in: strokes are clipped to the observed part.`;
+  }
+  const clear = $<HTMLButtonElement>('complete-clear');
+  const reseed = $<HTMLButtonElement>('complete-reseed');
+  clear.onclick = () => {
+    generation++;
+    pad.clear();
+    for (const k of ['completionInput', 'completionPixels', 'completionSeed'] as const) delete state[k];
+    const c = $<HTMLCanvasElement>('completions');
+    c.getContext('2d')?.clearRect(0, 0, c.width, c.height);
+    status.textContent = 'Draw the top half of a digit.';
+  };
+  reseed.onclick = () => {
+    seed++;
+    if (pad.drawn) void complete();
+    else status.textContent = `Next completions from the draws of seed ${seed}.`;
+  };
+  clear.disabled = false;
+  reseed.disabled = false;
+  status.textContent = `Ready (${url}, latent size ${m.latent}): draw the top half of a digit.`;
+  state.completeReady = true;
 }
 
 const SVG = 'http://www.w3.org/2000/svg';

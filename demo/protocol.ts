@@ -58,6 +58,13 @@ export interface Api {
   map: [{ G: number }, { x: Float32Array; h: number; w: number }];
   /** 20 fine-tuning steps in the worker (progress as 'step' events), then decode with the fine-tuned weights. */
   finetune: [{ only: string }, { paramLocation?: string; msPerStep: number; provider: string }];
+  /**
+   * Loads the image-completion model (a structured-output CVAE: config `structured: {observed}`) from `url`, and warms
+   * it up. `mask` (h × w): 1 where a pixel is observed (given), 0 where the model fills it in.
+   */
+  completeInit: [{ url: string }, { observed: string; mask: Float32Array; imageSize: [number, number]; latent: number }];
+  /** `samples` completions of one image c (h × w; only its observed pixels are used), from the draws of `seed`. */
+  complete: [{ c: Float32Array; samples: number; seed: number }, { x: Float32Array; samples: number }];
 }
 
 export type RequestType = keyof Api;

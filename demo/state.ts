@@ -46,4 +46,14 @@ export interface DemoState {
   /** The 8 of 256 fixed prior samples whose z is nearest to μ (Euclidean), nearest first, and their distances. */
   nearestIndices?: number[];
   nearestDistances?: number[];
+  /** True once the image-completion model (`?complete=`, default /models/mnist-complete) is loaded and warmed up. */
+  completeReady?: boolean;
+  /** Why the completion model did not load (the panel says so; the rest of the demo works). */
+  completeError?: string;
+  /** The image the completions were computed from: the observed part (the top half) as drawn, 0 elsewhere. */
+  completionInput?: number[];
+  /** The completions of completionInput, 8 × 784 values, image after image. */
+  completionPixels?: number[];
+  /** The seed of the standard-normal draws z behind completionPixels (sampler.complete's `seed`). */
+  completionSeed?: number;
 }

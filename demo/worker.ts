@@ -5,7 +5,7 @@
  * no import map; build.mjs rewrites the bare import), so it finds its .wasm and pthread .mjs files next to it.
  * The protocol is in protocol.ts.
  */
-import { Prng } from '@onnxvae/core';
+import { observedMask, Prng } from '@onnxvae/core';
 import { createWebRuntime, type FineTuner, fetchBytes, WebModel, type WebRuntime } from '../packages/web/src/index.js';
 import type { Api, InitArgs, InitResult, Request, RequestType, WorkerEvent } from './protocol.js';
 
@@ -34,6 +34,8 @@ let sliderLabel: number | undefined;
 let tuner: FineTuner | undefined;
 let tuning = false;
 /** Prior samples for "nearest samples", per label (-1: a plain model); decoded again after fine-tuning. */
+/** The image-completion model (completeInit), separate from the main one: fine-tuning does not touch it. */
+let completer: WebModel | undefined;
 const banks = new Map<number, { z: Float32Array; x: Float32Array }>();
 const BANK = 256;
 const BANK_SEED = 2024;
@@ -170,6 +172,24 @@ const handlers: { [K in RequestType]: Handler<K> } = {
     }
     const [h, w] = m2.imageSize;
     return { x: await m2.sampler.decode(grid, G * G, m2.classes === undefined ? undefined : 0), h, w };
+  },
+  completeInit: async ({ url }) => {
+    const m = await WebModel.load(rt, url);
+    const s = m.manifest.config.structured;
+    if (!s) {
+      await m.sampler.release();
+      throw new Error(`${url} is not an image-completion model (its config has no \`structured: {observed}\`)`);
+    }
+    const [h, w] = m.imageSize;
+    // Warm-up, as for the main model: the first run compiles the shaders (WebGPU); the same batch as a request.
+    await m.sampler.complete(new Float32Array(h * w), 1, { samples: 8, seed: 0 });
+    completer = m;
+    return { observed: s.observed, mask: observedMask(m.manifest.config).slice(), imageSize: m.imageSize, latent: m.latent };
+  },
+  complete: async ({ c, samples, seed }) => {
+    if (!completer) throw new Error('the completion model is not loaded');
+    const r = await completer.sampler.complete(c, 1, { samples, seed });
+    return { x: r.x, samples: r.samples };
   },
   finetune: async ({ only }) => {
     // One fine-tuning run at a time: a second one would interleave two runs' steps on the same weights.

@@ -153,23 +153,16 @@ async function checkAllSliders(page: Page): Promise<void> {
 }
 
 /**
- * Draws a "7" with the mouse on the drawing canvas; once it is encoded: ink where the stroke went and none far from
- * it, μ and σ as onnxruntime-node's encoder gives them for the same pixels, the reconstruction canvas showing the
- * decode of μ, and 8 distinct nearest prior samples.
+ * One mouse stroke along a polyline on a 28 × 28 drawing canvas (shown enlarged, 1-pixel border), in cell units:
+ * (0, 0) is the top-left corner of the first pixel.
  */
-async function drawAndEncode(page: Page, tolerance: number): Promise<void> {
-  const canvas = page.locator('#draw');
+async function strokeOn(page: Page, selector: string, path: [number, number][]): Promise<void> {
+  const canvas = page.locator(selector);
   await canvas.scrollIntoViewIfNeeded();
   const box = await canvas.boundingBox();
-  if (!box) throw new Error('#draw has no box');
-  // 28 cells inside a 1-pixel border; (cx, cy) in cell units.
+  if (!box) throw new Error(`${selector} has no box`);
   const cell = (box.width - 2) / 28;
   const at = (cx: number, cy: number): [number, number] => [box.x + 1 + cx * cell, box.y + 1 + cy * cell];
-  const path: [number, number][] = [
-    [7.5, 6.5],
-    [20.5, 6.5],
-    [12.5, 22.5],
-  ];
   await page.mouse.move(...at(...path[0]));
   await page.mouse.down();
   for (let k = 1; k < path.length; k++) {
@@ -178,6 +171,30 @@ async function drawAndEncode(page: Page, tolerance: number): Promise<void> {
     for (let s = 1; s <= 6; s++) await page.mouse.move(...at(x0 + ((x1 - x0) * s) / 6, y0 + ((y1 - y0) * s) / 6));
   }
   await page.mouse.up();
+}
+
+/** Distance from (x, y) to a polyline, in cells. */
+const distanceToPath = (path: [number, number][], x: number, y: number) =>
+  Math.min(
+    ...path.slice(1).map(([x1, y1], k) => {
+      const [x0, y0] = path[k];
+      const t = Math.max(0, Math.min(1, ((x - x0) * (x1 - x0) + (y - y0) * (y1 - y0)) / ((x1 - x0) ** 2 + (y1 - y0) ** 2)));
+      return Math.hypot(x - x0 - t * (x1 - x0), y - y0 - t * (y1 - y0));
+    }),
+  );
+
+/**
+ * Draws a "7" with the mouse on the drawing canvas; once it is encoded: ink where the stroke went and none far from
+ * it, μ and σ as onnxruntime-node's encoder gives them for the same pixels, the reconstruction canvas showing the
+ * decode of μ, and 8 distinct nearest prior samples.
+ */
+async function drawAndEncode(page: Page, tolerance: number): Promise<void> {
+  const path: [number, number][] = [
+    [7.5, 6.5],
+    [20.5, 6.5],
+    [12.5, 22.5],
+  ];
+  await strokeOn(page, '#draw', path);
   await page.waitForFunction(() => (window.__demo.encodedMu && window.__demo.pending === 0) || window.__demo.error, null, {
     timeout: 60_000,
   });
@@ -185,15 +202,7 @@ async function drawAndEncode(page: Page, tolerance: number): Promise<void> {
   expect(d.error).toBeUndefined();
   const px = d.drawnPixels as number[];
   expect(px.length).toBe(784);
-  // Distance from a cell's centre to the stroke's polyline, in cells.
-  const distance = (x: number, y: number) =>
-    Math.min(
-      ...path.slice(1).map(([x1, y1], k) => {
-        const [x0, y0] = path[k];
-        const t = Math.max(0, Math.min(1, ((x - x0) * (x1 - x0) + (y - y0) * (y1 - y0)) / ((x1 - x0) ** 2 + (y1 - y0) ** 2)));
-        return Math.hypot(x - x0 - t * (x1 - x0), y - y0 - t * (y1 - y0));
-      }),
-    );
+  const distance = (x: number, y: number) => distanceToPath(path, x, y);
   let onStroke = 0;
   let far = 0;
   for (let p = 0; p < 784; p++) {
@@ -234,6 +243,133 @@ async function drawAndEncode(page: Page, tolerance: number): Promise<void> {
   expect(dist.every((v, i) => i === 0 || v >= dist[i - 1])).toBe(true);
   expect(await page.locator('#mu-bars title').count()).toBe(20);
   expect(await page.textContent('#nearest-note')).toMatch(/nearest to μ \(Euclidean distance in z/);
+}
+
+/** models/mnist-complete on onnxruntime-node CPU through the same seam the page's worker uses (openSampler). */
+let completeRef: ReturnType<typeof openSampler> | undefined;
+const nodeCompleter = () =>
+  (completeRef ??= (async () =>
+    openSampler(await createNodeRuntime({ provider: 'cpu' }), await readBundleDir(join(root, 'models/mnist-complete'))))());
+
+const HALF = 14 * 28;
+
+/** Whether every completion's top half is the input's top half, exactly: the graph copies the observed pixels. */
+function topHalvesCopied(input: number[], px: number[], n: number): number {
+  let wrong = 0;
+  for (let k = 0; k < n; k++) for (let p = 0; p < HALF; p++) if (px[k * 784 + p] !== input[p]) wrong++;
+  return wrong;
+}
+
+/** The largest spread (max − min over the completions) of a bottom-half pixel. */
+function bottomSpread(px: ArrayLike<number>, n: number): number {
+  let m = 0;
+  for (let p = HALF; p < 784; p++) {
+    let lo = 1;
+    let hi = 0;
+    for (let k = 0; k < n; k++) {
+      lo = Math.min(lo, px[k * 784 + p]);
+      hi = Math.max(hi, px[k * 784 + p]);
+    }
+    m = Math.max(m, hi - lo);
+  }
+  return m;
+}
+
+/** Waits until completions (of seed `seed`, if given) are shown and no job is pending; returns them. */
+async function completion(page: Page, seed?: number) {
+  await page.waitForFunction(
+    (want) => {
+      const d = window.__demo;
+      return (d.completionPixels && (want === null || d.completionSeed === want) && d.pending === 0) || d.error;
+    },
+    seed ?? null,
+    { timeout: 60_000 },
+  );
+  return page.evaluate(() => ({
+    error: window.__demo.error,
+    input: window.__demo.completionInput as number[],
+    px: window.__demo.completionPixels as number[],
+    seed: window.__demo.completionSeed as number,
+  }));
+}
+
+/**
+ * The "Complete a digit" panel: a stroke in the top half, then its 8 completions: the input has ink on the stroke
+ * and none elsewhere, each completion keeps the input's top half exactly, the completions are onnxruntime-node's for
+ * the same input and seed, they differ in the bottom half, and the canvas shows them. "new draws" reseeds; a stroke
+ * running into the bottom half is clipped to the top half.
+ */
+async function drawAndComplete(page: Page, tolerance: number): Promise<void> {
+  await page.waitForFunction(() => window.__demo.completeReady || window.__demo.completeError, null, { timeout: 60_000 });
+  expect(await page.evaluate(() => window.__demo.completeError)).toBeUndefined();
+  expect(await page.textContent('#complete-note')).toMatch(/strokes are clipped to the top half/);
+  const ref = await nodeCompleter();
+  const path: [number, number][] = [
+    [6.5, 5.5],
+    [21.5, 5.5],
+    [15.5, 11.5],
+  ];
+  await strokeOn(page, '#complete-draw', path);
+  const got = await completion(page);
+  expect(got.error).toBeUndefined();
+  const { input, px, seed } = got;
+  expect(input.length).toBe(784);
+  expect(px.length).toBe(8 * 784);
+  let onStroke = 0;
+  for (let p = 0; p < 784; p++) {
+    const dd = distanceToPath(path, (p % 28) + 0.5, Math.floor(p / 28) + 0.5);
+    if (dd < 0.5) {
+      onStroke++;
+      expect(input[p], `cell ${p % 28},${Math.floor(p / 28)} on the stroke`).toBeGreaterThan(0.5);
+    } else if (dd > 3 || p >= HALF) expect(input[p], `cell ${p % 28},${Math.floor(p / 28)} off the stroke`).toBe(0);
+  }
+  expect(onStroke).toBeGreaterThan(20);
+  expect(topHalvesCopied(input, px, 8)).toBe(0);
+  const want = await ref.complete(Float32Array.from(input), 1, { samples: 8, seed });
+  const diff = maxAbsDiff(px, want.x);
+  const spread = bottomSpread(px, 8);
+  console.info(
+    `completions in the page vs onnxruntime-node: max |Δpixel| ${diff.toExponential(2)}; bottom-half spread ${spread.toFixed(2)}`,
+  );
+  expect(diff).toBeLessThan(tolerance);
+  expect(spread).toBeGreaterThan(0.05);
+  // The canvas: the 8 completions in a row at 3×, within rounding of their pixels, and not blank on screen.
+  expect(maxLevelDiff(await readCanvas(page, 'completions'), px, 8, 8, 3)).toBeLessThanOrEqual(0.5);
+  const shot = decodePng(await page.locator('#completions').screenshot());
+  let sum = 0;
+  let sq = 0;
+  const n = shot.width * shot.height;
+  for (let i = 0; i < n; i++) {
+    const v = shot.pixels[i * shot.channels];
+    sum += v;
+    sq += v * v;
+  }
+  expect(sq / n - (sum / n) ** 2).toBeGreaterThan(500);
+
+  // "new draws": the next seed, the same input, other bottom halves (still onnxruntime-node's).
+  await page.click('#complete-reseed');
+  const again = await completion(page, seed + 1);
+  expect(again.error).toBeUndefined();
+  expect(again.input).toEqual(input);
+  expect(topHalvesCopied(input, again.px, 8)).toBe(0);
+  expect(maxAbsDiff(again.px, px)).toBeGreaterThan(0.05);
+  expect(maxAbsDiff(again.px, (await ref.complete(Float32Array.from(input), 1, { samples: 8, seed: seed + 1 })).x)).toBeLessThan(tolerance);
+
+  // A stroke from the top half down into the bottom half: clipped, the input's bottom half stays 0.
+  await page.click('#complete-clear');
+  expect(await page.evaluate(() => window.__demo.completionPixels)).toBeUndefined();
+  const down: [number, number][] = [
+    [14.5, 3.5],
+    [14.5, 25.5],
+  ];
+  await strokeOn(page, '#complete-draw', down);
+  const clipped = await completion(page);
+  expect(clipped.error).toBeUndefined();
+  expect(clipped.input.slice(HALF).every((v) => v === 0)).toBe(true);
+  for (let y = 4; y < 14; y++) expect(clipped.input[y * 28 + 14], `cell 14,${y}`).toBeGreaterThan(0.5);
+  expect(topHalvesCopied(clipped.input, clipped.px, 8)).toBe(0);
+  const wantClipped = await ref.complete(Float32Array.from(clipped.input), 1, { samples: 8, seed: clipped.seed });
+  expect(maxAbsDiff(clipped.px, wantClipped.x)).toBeLessThan(tolerance);
 }
 
 /** What the main thread did while the demo fine-tuned (from a Chromium trace): per task and in all, in ms. */
@@ -404,6 +540,7 @@ describe.skipIf(!haveChromium)('demo page in headless Chromium', () => {
     await fastSliders(page, 1e-3);
     await checkAllSliders(page);
     await drawAndEncode(page, 1e-3);
+    await drawAndComplete(page, 1e-3);
 
     expectResponsive('WebGPU', await fineTuneWatchingMainThread(ctx, page, 180_000));
     const after = await page.evaluate(() => ({
@@ -457,6 +594,7 @@ describe.skipIf(!haveChromium)('demo page in headless Chromium', () => {
     await checkStatus(page, 'wasm');
     await checkAllSliders(page);
     await drawAndEncode(page, 1e-5);
+    await drawAndComplete(page, 1e-5);
     expectResponsive('WASM', await fineTuneWatchingMainThread(ctx, page, 120_000));
     const { losses, where, tuned, msPerStep } = await page.evaluate(() => ({
       losses: window.__demo.losses,
@@ -547,6 +685,15 @@ describe.skipIf(!haveChromium)('demo page in headless Chromium', () => {
     const missing = await open(ctx, 'provider=wasm&model=/models/nope');
     expect(missing.demo.error).toMatch(/cannot fetch .*\/models\/nope\/manifest\.json: HTTP 404/);
     expect(await missing.page.textContent('#error')).toMatch(/HTTP 404/);
+    // A completion model that does not load: its panel says why, and the rest of the page works.
+    const noComplete = await open(ctx, 'provider=wasm&complete=/models/nope');
+    expect(noComplete.demo.error).toBeUndefined();
+    await noComplete.page.waitForFunction(() => window.__demo.completeError, null, { timeout: 60_000 });
+    expect(await noComplete.page.evaluate(() => window.__demo.completeReady)).toBeUndefined();
+    expect(await noComplete.page.textContent('#complete-status')).toMatch(
+      /No completion panel: cannot fetch .*\/models\/nope\/manifest\.json: HTTP 404/,
+    );
+    expect(await noComplete.page.evaluate(() => window.__demo.samplePixels?.length)).toBe(16 * 784);
     const tampered = await open(ctx, 'provider=wasm&model=/test-models/bad-model');
     expect(tampered.demo.error).toMatch(/decoder\.onnx: sha256 [0-9a-f]{64} does not match/);
   }, 120_000);
