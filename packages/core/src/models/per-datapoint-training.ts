@@ -193,47 +193,59 @@ export function refine(
   return res.slice(0, q0.length);
 }
 
-/** θ as embedded initializers (encoder.onnx) or graph inputs (eval.onnx). */
-export function generativeValues(
-  g: Graph,
-  cfg: VaeConfig,
-  values: Record<string, TensorData> | undefined,
-  storage?: 'float16',
-): Record<string, Value> {
-  const specs = generativeSpecs(cfg);
-  const binder = values ? ParamBinder.embedded(values, cfg.dtype, { storage }) : ParamBinder.inputs(cfg.dtype);
-  return Object.fromEntries(specs.map((s) => [s.name, binder.param(g, s.name, s.shape, s.init)]));
+/** θ's values from a binder (embedded initializers for encoder.onnx, graph inputs for eval.onnx), by name. */
+export function generativeValues(g: Graph, cfg: VaeConfig, p: ParamBinder): Record<string, Value> {
+  return Object.fromEntries(generativeSpecs(cfg).map((s) => [s.name, p.param(g, s.name, s.shape, s.init)]));
 }
 
-/** encoder.onnx of a per-datapoint model: x (and the family's inputs) → mu, logvar, by refinement (θ embedded). */
-export function buildPerDatapointEncoder(cfg: VaeConfig, values: Record<string, TensorData>, weights?: 'float16'): Graph {
+/** How an inference mode finds q's free parameters for x, with the model's parameters bound by `p`. */
+export type FindPosterior = (g: Graph, p: ParamBinder, x: Value, cond: Record<string, Value>) => Value[];
+
+/** A per-datapoint model's q for a new x: refinement from N(0, I). */
+const refineFromPrior: (cfg: VaeConfig) => FindPosterior = (cfg) => (g, p, x, cond) => {
+  const { family, free } = freeFamily(cfg);
+  return refine(g, cfg, family, free, generativeValues(g, cfg, p), x, cond);
+};
+
+/** encoder.onnx of a mode that finds q by `findQ`: x (and the family's inputs) → mu, logvar (weights embedded). */
+export function buildFindingEncoder(cfg: VaeConfig, values: Record<string, TensorData>, findQ: FindPosterior, weights?: 'float16'): Graph {
   const { family, free } = freeFamily(cfg);
   const g = new Graph('encoder');
   const x = g.input('x', cfg.dtype, [BATCH, inputSize(cfg)]);
   const cond = familyInputs(g, cfg, family);
-  const q = refine(g, cfg, family, free, generativeValues(g, cfg, values, weights), x, cond);
+  const q = findQ(g, ParamBinder.embedded(values, cfg.dtype, { storage: weights }), x, cond);
   for (const [name, v] of Object.entries(family.encoderOutputs(g, free.posterior(q) as never))) g.output(v, name);
   return g;
 }
 
 /**
- * eval.onnx of a per-datapoint model, with the amortized eval graph's signature: (x, eps [S, batch, L], the family's
- * inputs, θ…) → rec, kl, elbo [batch], log_w [S, batch]; q is found by refinement first (deterministic, so every
- * chunk of samples of one example sees the same q).
+ * eval.onnx of a mode that finds q by `findQ`, with the amortized eval graph's signature: (x, eps [S, batch, L], the
+ * family's inputs, parameters…) → rec, kl, elbo [batch], log_w [S, batch]. q is found first; the refinement is
+ * deterministic, so every chunk of samples of one example sees the same q.
  */
-export function buildPerDatapointEval(cfg: VaeConfig, samples: number | string = 'samples'): Graph {
+export function buildFindingEval(cfg: VaeConfig, samples: number | string, findQ: FindPosterior): Graph {
   const { family, free } = freeFamily(cfg);
   const dt = cfg.dtype;
   const g = new Graph('eval');
   const x = g.input('x', dt, [BATCH, inputSize(cfg)]);
   const eps = g.input('eps', dt, [samples, BATCH, family.noise.width]);
   const cond = familyInputs(g, cfg, family);
-  const p = generativeValues(g, cfg, undefined);
-  const q = refine(g, cfg, family, free, p, x, cond);
-  const t = elboTerms(g, ParamBinder.given(p, dt), cfg, family, x, eps, cond, { posterior: free.posterior(q), form: 'kl' });
+  const p = ParamBinder.inputs(dt);
+  const q = findQ(g, p, x, cond);
+  const t = elboTerms(g, p, cfg, family, x, eps, cond, { posterior: free.posterior(q), form: 'kl' });
   g.output(t.rec, 'rec');
   g.output(t.kl, 'kl');
   g.output(t.elbo, 'elbo');
   g.output(t.logw, 'log_w');
   return g;
+}
+
+/** encoder.onnx of a per-datapoint model: x (and the family's inputs) → mu, logvar, by refinement (θ embedded). */
+export function buildPerDatapointEncoder(cfg: VaeConfig, values: Record<string, TensorData>, weights?: 'float16'): Graph {
+  return buildFindingEncoder(cfg, values, refineFromPrior(cfg), weights);
+}
+
+/** eval.onnx of a per-datapoint model: q fitted by refinement from N(0, I), then the bound's terms. */
+export function buildPerDatapointEval(cfg: VaeConfig, samples: number | string = 'samples'): Graph {
+  return buildFindingEval(cfg, samples, refineFromPrior(cfg));
 }

@@ -18,7 +18,7 @@ import { inputSize, type VaeConfig } from './config.js';
 import type { FreePosterior, LatentFamily } from './families/index.js';
 import { BATCH, familyInputs, updatedName } from './graph-io.js';
 import { freeFamily, generativeSpecs } from './per-datapoint.js';
-import { refine } from './per-datapoint-training.js';
+import { buildFindingEncoder, buildFindingEval, type FindPosterior, generativeValues, refine } from './per-datapoint-training.js';
 
 export function isSemiAmortized(cfg: VaeConfig): boolean {
   return cfg.inference === 'semi-amortized';
@@ -91,44 +91,18 @@ export function buildSemiAmortizedTrainStep(cfg: VaeConfig, specs: ParamSpec[]):
 }
 
 /** Encode, then refine: q's free parameters for x. */
-function encodeAndRefine(
-  g: Graph,
-  cfg: VaeConfig,
-  p: ParamBinder,
-  x: Value,
-  cond: Record<string, Value>,
-): { q: Value[]; gen: Record<string, Value> } {
+const encodeAndRefine: (cfg: VaeConfig) => FindPosterior = (cfg) => (g, p, x, cond) => {
   const { family, free } = freeFamily(cfg);
   const q0 = family.encode(g, p, x, cond);
-  const gen = Object.fromEntries(generativeSpecs(cfg).map((s) => [s.name, p.param(g, s.name, s.shape, s.init)]));
-  return { q: refine(g, cfg, family, free, gen, x, cond, encoderStart(g, family, free, q0)), gen };
-}
+  return refine(g, cfg, family, free, generativeValues(g, cfg, p), x, cond, encoderStart(g, family, free, q0));
+};
 
 /** encoder.onnx of a semi-amortized model: x → mu, logvar of the refined q (weights embedded). */
 export function buildSemiAmortizedEncoder(cfg: VaeConfig, values: Record<string, TensorData>, weights?: 'float16'): Graph {
-  const { family, free } = freeFamily(cfg);
-  const g = new Graph('encoder');
-  const x = g.input('x', cfg.dtype, [BATCH, inputSize(cfg)]);
-  const cond = familyInputs(g, cfg, family);
-  const { q } = encodeAndRefine(g, cfg, ParamBinder.embedded(values, cfg.dtype, { storage: weights }), x, cond);
-  for (const [name, v] of Object.entries(family.encoderOutputs(g, free.posterior(q) as never))) g.output(v, name);
-  return g;
+  return buildFindingEncoder(cfg, values, encodeAndRefine(cfg), weights);
 }
 
 /** eval.onnx of a semi-amortized model (the amortized signature): the bound's terms for the refined q. */
 export function buildSemiAmortizedEval(cfg: VaeConfig, samples: number | string = 'samples'): Graph {
-  const { family, free } = freeFamily(cfg);
-  const dt = cfg.dtype;
-  const g = new Graph('eval');
-  const x = g.input('x', dt, [BATCH, inputSize(cfg)]);
-  const eps = g.input('eps', dt, [samples, BATCH, family.noise.width]);
-  const cond = familyInputs(g, cfg, family);
-  const p = ParamBinder.inputs(dt);
-  const { q } = encodeAndRefine(g, cfg, p, x, cond);
-  const t = elboTerms(g, p, cfg, family, x, eps, cond, { posterior: free.posterior(q), form: 'kl' });
-  g.output(t.rec, 'rec');
-  g.output(t.kl, 'kl');
-  g.output(t.elbo, 'elbo');
-  g.output(t.logw, 'log_w');
-  return g;
+  return buildFindingEval(cfg, samples, encodeAndRefine(cfg));
 }

@@ -15,7 +15,7 @@ import { type Conditions, conditionValue, type FamilyInput, type LatentFamily, t
 import { gaussianFreePosterior, gaussianLogQ, gaussianSample } from './gaussian.js';
 
 /** y [batch, C] broadcast over the leading dims of `like` [..., batch, *]: [..., batch, C]. */
-function broadcastLabel(g: Graph, y: Value, like: Value): Value {
+export function broadcastLabel(g: Graph, y: Value, like: Value): Value {
   const lead = like.rank - 2;
   if (lead === 0) return y;
   const c = y.shape[y.rank - 1] as number;

@@ -26,6 +26,7 @@ import type { ParamBinder } from '../../nn/params.js';
 import { inputSize, type StructuredConfig, type VaeConfig } from '../config.js';
 import { gaussianEntropy, gaussianLogProb, klGaussiansPerDim } from '../distributions.js';
 import { decode, encode, type Posterior } from '../vae.js';
+import { broadcastLabel } from './conditional.js';
 import type { Conditions, FamilyInput, LatentFamily, LatentSample } from './family.js';
 import { gaussianFreePosterior, gaussianLogQ, gaussianSample } from './gaussian.js';
 
@@ -63,21 +64,6 @@ export function structuredOf(cfg: VaeConfig): StructuredConfig {
   return cfg.structured;
 }
 
-/** c [batch, D] broadcast over z's leading dims [M, batch, L]: [M, batch, D]. */
-function broadcastOver(g: Graph, c: Value, like: Value): Value {
-  const lead = like.rank - 2;
-  if (lead === 0) return c;
-  const d = c.shape[c.rank - 1] as number;
-  const shape = g.Concat([g.op1('Shape', [like], { start: 0, end: like.rank - 1 }), g.ints([d])], 0);
-  return g.Expand(
-    g.Unsqueeze(
-      c,
-      Array.from({ length: lead }, (_, i) => i),
-    ),
-    shape,
-  );
-}
-
 export function structuredFamily(cfg: VaeConfig): LatentFamily<Posterior, LatentSample, Posterior> {
   const s = structuredOf(cfg);
   const D = inputSize(cfg);
@@ -112,7 +98,7 @@ export function structuredFamily(cfg: VaeConfig): LatentFamily<Posterior, Latent
   /** The generation network p(y|x, z): the decoder of [z | c] (z ⊙ 0 for the deterministic baseline). */
   const generation = (g: Graph, p: ParamBinder, z: Value, c: Value): Value => {
     const zz = s.model === 'baseline' ? g.Mul(z, 0) : z;
-    const zc = g.scope('decoder', () => g.Concat([zz, broadcastOver(g, c, zz)], -1));
+    const zc = g.scope('decoder', () => g.Concat([zz, broadcastLabel(g, c, zz)], -1));
     return decode(g, p, { ...cfg, latent: L + D }, zc);
   };
   return {
