@@ -15,7 +15,7 @@ const root = mkdtempSync(join(tmpdir(), 'onnxvae-completion-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 describe('image-completion benchmark (bench/completion/run.mjs)', () => {
-  it('trains baseline, GSNN and CVAE on the given quadrant and tabulates −log p(y|x)', () => {
+  it('trains baseline, GSNN, CVAE and the hybrid on the given quadrant and tabulates −log p(y|x)', () => {
     if (!existsSync(join(ROOT, 'packages/node/dist/cli.js'))) throw new Error('packages/node/dist/cli.js is missing: npm run build first');
     const out = join(root, 'c');
     const args = [
@@ -47,9 +47,11 @@ describe('image-completion benchmark (bench/completion/run.mjs)', () => {
       'quadrant/baseline',
       'quadrant/gsnn',
       'quadrant/cvae',
+      'quadrant/hybrid',
       'top-half/baseline',
       'top-half/gsnn',
       'top-half/cvae',
+      'top-half/hybrid',
     ]);
     for (const x of rows) {
       expect(Number.isFinite(x.cll)).toBe(true);
@@ -58,6 +60,8 @@ describe('image-completion benchmark (bench/completion/run.mjs)', () => {
     const table = readFileSync(join(out, 'table.md'), 'utf8');
     expect(table).toMatch(/\| model \| −log p\(y\|x\), quadrant given \| −log p\(y\|x\), top-half given \|/);
     expect(table).toMatch(/\| cvae \| \d+\.\d\d \| \d+\.\d\d \|/);
+    expect(table).toMatch(/\| hybrid \| \d+\.\d\d \| \d+\.\d\d \|/);
+    expect(table).toMatch(/hybrid α = 0\.5/);
     expect(r.stdout).toBe(table);
   }, 240_000);
 });

@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /**
  * The image-completion benchmark of Sohn, Lee & Yan 2015 (structured-output CVAE, MNIST quadrants): for each observed
- * part and each model (CVAE, GSNN, the deterministic baseline) it trains with `onnxvae train --task complete` and
+ * part and each model (CVAE, GSNN, the hybrid α·CVAE + (1 − α)·GSNN with α = --alpha, the deterministic baseline) it trains with `onnxvae train --task complete` and
  * estimates the test conditional log-likelihood log p(y|x) with `onnxvae eval --k K` (importance sampling with the
  * recognition network for the CVAE; plain Monte Carlo over the prior network for the GSNN; exact for the baseline),
  * and writes a markdown table of the negative CLL (nats per test image, lower is better) and results.json.
@@ -20,7 +20,7 @@ import { parseArgs } from 'node:util';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 const CLI = join(ROOT, 'packages/node/dist/cli.js');
-export const MODELS = ['baseline', 'gsnn', 'cvae'];
+export const MODELS = ['baseline', 'gsnn', 'cvae', 'hybrid'];
 
 function run(args, what) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', maxBuffer: 1 << 28 });
@@ -58,6 +58,7 @@ export function benchmark(o) {
           observed,
           '--completion-model',
           model,
+          ...(model === 'hybrid' ? ['--hybrid-alpha', String(o.alpha)] : []),
           '--provider',
           'cpu',
           '--out',
@@ -85,7 +86,7 @@ export function markdown(rows, o) {
     .map((m) => `| ${m} | ${parts.map((p) => f2(-(rows.find((r) => r.model === m && r.observed === p)?.cll ?? Number.NaN))).join(' | ')} |`)
     .join('\n');
   const n = rows[0]?.n;
-  return `${head}${body}\n\nData ${o.data}${o.limit ? ` (--limit ${o.limit})` : ''}${o.binarize ? `, --binarize ${o.binarize}` : ''}; MLP hidden [${o.hidden}], latent ${o.latent}; ${o.epochs} epochs, batch ${o.batch}, lr ${o.lr}, seed 0, CPU; log p(y|x) on ${n} test images with K = ${o.k} (\`onnxvae eval\`).\n`;
+  return `${head}${body}\n\nData ${o.data}${o.limit ? ` (--limit ${o.limit})` : ''}${o.binarize ? `, --binarize ${o.binarize}` : ''}; MLP hidden [${o.hidden}], latent ${o.latent}${o.models.includes('hybrid') ? `; hybrid α = ${o.alpha}` : ''}; ${o.epochs} epochs, batch ${o.batch}, lr ${o.lr}, seed 0, CPU; log p(y|x) on ${n} test images with K = ${o.k} (\`onnxvae eval\`).\n`;
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1])) {
@@ -102,6 +103,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
       k: { type: 'string', default: '100' },
       observed: { type: 'string', default: 'quadrant' },
       models: { type: 'string', default: MODELS.join(',') },
+      alpha: { type: 'string', default: '0.5' },
       out: { type: 'string', default: 'runs/completion' },
     },
   });
@@ -117,6 +119,7 @@ if (process.argv[1] && fileURLToPath(import.meta.url) === resolve(process.argv[1
     k: Number(v.k),
     observed: v.observed.split(','),
     models: v.models.split(','),
+    alpha: Number(v.alpha),
     out: resolve(v.out),
   };
   process.stdout.write(benchmark(o).table);

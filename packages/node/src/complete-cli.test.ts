@@ -69,8 +69,8 @@ describe('image completion (train --task complete, onnxvae complete)', () => {
     expect((await cli('complete', dir, '--input', join(root, 'missing.png'))).stderr).toMatch(/--input .*missing\.png: no such file/);
   });
 
-  it('trains the GSNN and the deterministic baseline; bad task options exit 2 naming them', async () => {
-    for (const model of ['gsnn', 'baseline']) {
+  it('trains the GSNN, the hybrid and the deterministic baseline; bad task options exit 2 naming them', async () => {
+    for (const model of ['gsnn', 'hybrid', 'baseline']) {
       const dir = join(root, model);
       const t = await cli(
         'train',
@@ -85,20 +85,29 @@ describe('image completion (train --task complete, onnxvae complete)', () => {
         'quadrant',
         '--completion-model',
         model,
+        ...(model === 'hybrid' ? ['--hybrid-alpha', '0.25'] : []),
         '--out',
         dir,
       );
       expect(t.code, t.stderr).toBe(0);
       const e = await cli('eval', dir, '--k', '10', '--json');
       const r = JSON.parse(e.stdout);
-      expect(r.kl, model).toBe(0); // q is the prior network
+      if (model === 'hybrid') {
+        // Evaluated as a CVAE (q is the recognition network); α is recorded in the bundle's config.
+        expect(r.kl).toBeGreaterThan(0);
+        expect(r.iwae).toBeGreaterThanOrEqual(r.elbo - 1e-3);
+        expect((await readBundleDir(dir)).manifest.config.structured).toEqual({ observed: 'quadrant', model: 'hybrid', alpha: 0.25 });
+      } else expect(r.kl, model).toBe(0); // q is the prior network
     }
     const bad = [
       [['--task', 'complete'], /--task complete needs --observed/],
       [['--task', 'complete', '--observed', 'middle'], /--observed must be one of top-half, left-half, quadrant, three-quadrants/],
-      [['--observed', 'top-half'], /--observed and --completion-model go with --task complete/],
+      [['--observed', 'top-half'], /--observed, --completion-model and --hybrid-alpha go with --task complete/],
       [['--task', 'paint', '--observed', 'top-half'], /--task must be 'complete'/],
-      [['--task', 'complete', '--observed', 'top-half', '--completion-model', 'gan'], /--completion-model must be cvae, gsnn or baseline/],
+      [['--task', 'complete', '--observed', 'top-half', '--completion-model', 'gan'], /--completion-model must be cvae, gsnn, hybrid or baseline/],
+      [['--task', 'complete', '--observed', 'top-half', '--hybrid-alpha', '0.5'], /--hybrid-alpha goes with --completion-model hybrid/],
+      [['--task', 'complete', '--observed', 'top-half', '--completion-model', 'hybrid', '--hybrid-alpha', '2'], /--hybrid-alpha/],
+      [['--hybrid-alpha', '0.5'], /--hybrid-alpha go with --task complete/],
     ] as const;
     for (const [args, msg] of bad) {
       const r = await cli('train', ...RUN, '--epochs', '1', ...args, '--out', join(root, 'bad'));

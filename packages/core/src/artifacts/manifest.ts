@@ -264,7 +264,11 @@ function modelConfig(v: unknown, bad: Bad): VaeConfig {
     structured: (x, f) =>
       fields<StructuredConfig>(
         asObject(x, f, bad),
-        { observed: (y, g) => s(y, g) as StructuredConfig['observed'], model: (y, g) => s(y, g) as StructuredConfig['model'] },
+        {
+          observed: (y, g) => s(y, g) as StructuredConfig['observed'],
+          model: (y, g) => s(y, g) as StructuredConfig['model'],
+          alpha: (y, g) => finite(y, g, bad),
+        },
         f,
         bad,
         ['observed'],

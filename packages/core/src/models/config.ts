@@ -40,9 +40,17 @@ export interface RelaxationConfig {
 export interface StructuredConfig {
   /** Which part of each image is given: 'top-half', 'left-half', 'quadrant' (bottom left) or 'three-quadrants' (all but the bottom right). */
   observed: 'top-half' | 'left-half' | 'quadrant' | 'three-quadrants';
-  /** 'cvae' (recognition q(z|x, y) and prior p(z|x)), 'gsnn' (trained with the prior network only), 'baseline' (deterministic, no z). */
-  model: 'cvae' | 'gsnn' | 'baseline';
+  /**
+   * 'cvae' (recognition q(z|x, y) and prior p(z|x)), 'gsnn' (trained with the prior network only), 'hybrid'
+   * (α·L_CVAE + (1 − α)·L_GSNN), 'baseline' (deterministic, no z).
+   */
+  model: 'cvae' | 'gsnn' | 'hybrid' | 'baseline';
+  /** The hybrid's weight α of the CVAE bound, 0 ≤ α ≤ 1 (default 0.5); only with model 'hybrid'. */
+  alpha?: number;
 }
+
+/** The hybrid objective's default α (Sohn et al. 2015, eq. 9). */
+export const STRUCTURED_HYBRID_ALPHA = 0.5;
 
 export interface VaeConfig {
   /** 'mlp': dense encoder/decoder; 'conv': strided convolutions (images). */
@@ -190,13 +198,21 @@ export function resolveConfig(partial: VaeConfigInput = {}): VaeConfig {
 function validateStructured(cfg: VaeConfig, bad: (field: string, why: string) => void): void {
   const s = cfg.structured as unknown;
   if (typeof s !== 'object' || s === null || Array.isArray(s)) bad('structured', `must be {observed, model}, got ${JSON.stringify(s)}`);
-  const { observed, model = 'cvae' } = s as Partial<StructuredConfig>;
-  cfg.structured = { observed: observed as StructuredConfig['observed'], model };
+  const { observed, model = 'cvae', alpha, ...rest } = s as Partial<StructuredConfig>;
+  const extra = Object.keys(rest);
+  if (extra.length) bad('structured', `has unknown field(s) ${extra.join(', ')} (it takes observed, model, alpha)`);
   const parts = ['top-half', 'left-half', 'quadrant', 'three-quadrants'];
   if (!parts.includes(observed as string))
     bad('structured.observed', `must be one of ${parts.join(', ')}, got ${JSON.stringify(observed)}`);
-  if (!['cvae', 'gsnn', 'baseline'].includes(model))
-    bad('structured.model', `must be 'cvae', 'gsnn' or 'baseline', got ${JSON.stringify(model)}`);
+  if (!['cvae', 'gsnn', 'hybrid', 'baseline'].includes(model))
+    bad('structured.model', `must be 'cvae', 'gsnn', 'hybrid' or 'baseline', got ${JSON.stringify(model)}`);
+  if (alpha !== undefined && model !== 'hybrid') bad('structured.alpha', `goes with model 'hybrid' only (model is '${model}')`);
+  if (model === 'hybrid' && alpha !== undefined && !(typeof alpha === 'number' && alpha >= 0 && alpha <= 1))
+    bad('structured.alpha', `must be a number in [0, 1] (the CVAE bound's weight), got ${JSON.stringify(alpha)}`);
+  cfg.structured =
+    model === 'hybrid'
+      ? { observed: observed as StructuredConfig['observed'], model, alpha: alpha ?? STRUCTURED_HYBRID_ALPHA }
+      : { observed: observed as StructuredConfig['observed'], model };
   const side = Math.round(Math.sqrt(cfg.inputShape.reduce((a, b) => a * b, 1)));
   if (cfg.arch !== 'mlp' || cfg.inputShape.length !== 1 || side * side !== cfg.inputShape[0])
     bad(

@@ -37,13 +37,16 @@ export function reparameterizationEstimator(cfg: VaeConfig, family: LatentFamily
     stateSpecs: [],
     objective(g, p, { x, eps, cond, beta }) {
       const terms = elboTerms(g, p, cfg, family, x, eps, cond, { form, reparameterized: true });
+      // A mixed-in objective, built outside the 'loss' scope so that its parameters keep their module names.
+      const mix = family.mixedLoss?.(g, p, x, eps, family.derive ? { ...cond, ...family.derive(g, x) } : cond);
       const loss = g.scope('loss', (): Value => {
         if (cfg.objective === 'iwae') {
           const m = eps.shape[0] as number;
           return g.Neg(g.ReduceMean(g.Sub(g.ReduceLogSumExp(terms.logw, [0], false), Math.log(m))));
         }
         const rec = g.ReduceMean(terms.rec);
-        return g.Sub(g.Mul(klPenalty(g, cfg, terms, form, cfg.freeBits), beta), rec);
+        const bound = g.Sub(g.Mul(klPenalty(g, cfg, terms, form, cfg.freeBits), beta), rec);
+        return mix ? g.Add(g.Mul(bound, mix.weight), mix.extra) : bound;
       });
       return { loss, terms, nextStates: (_g: Graph) => [] };
     },

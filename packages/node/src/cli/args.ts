@@ -73,6 +73,7 @@ export const OPTIONS = {
   task: { type: 'string' },
   observed: { type: 'string' },
   'completion-model': { type: 'string' },
+  'hybrid-alpha': { type: 'string' },
   input: { type: 'string' },
   examples: { type: 'string' },
   port: { type: 'string' },

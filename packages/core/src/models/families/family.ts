@@ -117,6 +117,12 @@ export interface LatentFamily<Q = unknown, S extends LatentSample = LatentSample
   readonly decoderInputs?: readonly FamilyInput[];
   /** decoder.onnx's output from the decoder mean: e.g. the observed pixels put back (completions). */
   compose?(g: Graph, mean: Value, cond: Conditions): Value;
+  /**
+   * A second objective mixed into the pathwise train step's loss: loss = weight · (the bound's loss) + extra, with
+   * `extra` a scalar already weighted; `cond` includes the derived conditions. The structured-output hybrid uses it:
+   * α·(−L_CVAE) + (1 − α)·(−L_GSNN) (Sohn et al. 2015, eq. 9). The metrics stay the bound's.
+   */
+  mixedLoss?(g: Graph, p: ParamBinder, x: Value, eps: Value, cond: Conditions): { weight: number; extra: Value };
 }
 
 /** A condition by name, with an error that says which input the model needs. */

@@ -55,52 +55,86 @@ describe('structured-output models', () => {
       /cannot be combined with conditional/,
     );
     expect(resolveConfig({ inputShape: [16], structured: { observed: 'quadrant' } as StructuredConfig }).structured?.model).toBe('cvae');
+    // The hybrid's α: default 0.5, in [0, 1], with the hybrid only; unknown fields are named.
+    expect(resolveConfig({ inputShape: [16], structured: { observed: 'quadrant', model: 'hybrid' } }).structured?.alpha).toBe(0.5);
+    expect(() => resolveConfig({ inputShape: [16], structured: { observed: 'quadrant', model: 'hybrid', alpha: 1.5 } })).toThrow(
+      /structured.alpha must be a number in \[0, 1\]/,
+    );
+    expect(() => resolveConfig({ inputShape: [16], structured: { observed: 'quadrant', model: 'cvae', alpha: 0.5 } })).toThrow(
+      /structured.alpha goes with model 'hybrid' only/,
+    );
+    expect(() => resolveConfig({ inputShape: [16], structured: { observed: 'quadrant', mode: 'cvae' } as never })).toThrow(
+      /structured has unknown field\(s\) mode/,
+    );
   });
 
-  it("the train step's gradient is that of the conditional ELBO (SGD step against central differences, float64)", async () => {
-    const base = cfgOf('top-half', 'cvae', 'float64');
-    const cfg = resolveConfig({ ...base, optimizer: { type: 'sgd', momentum: 0 } });
-    const st = initialState(cfg, 2);
-    const before = structuredClone(st.params);
-    const b = await createBundle(cfg, st);
-    const t = new Trainer(ort, await ort.InferenceSession.create(b.files['train_step.onnx']), b.manifest, st, { lr: 0.1 });
-    const B = 4;
-    const x = Float64Array.from(synthBinary(B, D, 3));
-    // The eps the trainer draws: the same PRNG state, the same fill.
-    const epsTrainer = Prng.fromState(st.training.prngState).fillNormal(new Float64Array(B * 2));
-    await t.trainStep(x, B);
-    const after = (await t.snapshot()).params;
-    const evalS = await ort.InferenceSession.create(serializeModel(buildEval(cfg)));
-    const loss = async (params: Record<string, TensorData>) => {
-      const feeds: Record<string, ort.Tensor> = {
-        x: new ort.Tensor('float64', x, [B, D]),
-        eps: new ort.Tensor('float64', epsTrainer, [1, B, 2]),
-      };
-      for (const n of evalS.inputNames)
-        if (params[n]) feeds[n] = new ort.Tensor('float64', params[n].data as Float64Array, [...params[n].shape]);
-      return -mean((await evalS.run(feeds)).elbo.data as Float64Array);
-    };
-    const h = 1e-6;
-    let checked = 0;
-    for (const name of Object.keys(before)) {
-      for (const k of [0, 3]) {
-        if (k >= before[name].data.length) continue;
-        const shift = (d: number) => {
-          const c = Float64Array.from(before[name].data as Float64Array);
-          c[k] += d;
-          return { ...before, [name]: tensorData('float64', before[name].shape, c) };
+  // The loss the train step differentiates, as a function of the parameters: −mean ELBO of the CVAE, or for the
+  // hybrid α·(−mean ELBO_CVAE) + (1 − α)·(−mean ELBO_GSNN) (the GSNN's eval.onnx with the same ε: its ELBO is the
+  // GSNN term E_{p(z|x)}[log p(y|x, z)], KL = 0).
+  for (const model of ['cvae', 'hybrid'] as const) {
+    it(`${model}: the train step's gradient is that of its loss (SGD step against central differences, float64)`, async () => {
+      const alpha = 0.3;
+      const base = cfgOf('top-half', model, 'float64');
+      const cfg = resolveConfig({
+        ...base,
+        structured: model === 'hybrid' ? { observed: 'top-half', model, alpha } : base.structured,
+        optimizer: { type: 'sgd', momentum: 0 },
+      });
+      const st = initialState(cfg, 2);
+      const before = structuredClone(st.params);
+      const b = await createBundle(cfg, st);
+      const t = new Trainer(ort, await ort.InferenceSession.create(b.files['train_step.onnx']), b.manifest, st, { lr: 0.1 });
+      const B = 4;
+      const x = Float64Array.from(synthBinary(B, D, 3));
+      // The eps the trainer draws: the same PRNG state, the same fill.
+      const epsTrainer = Prng.fromState(st.training.prngState).fillNormal(new Float64Array(B * 2));
+      await t.trainStep(x, B);
+      const after = (await t.snapshot()).params;
+      const negElbo = async (m: 'cvae' | 'gsnn') => {
+        const s = await ort.InferenceSession.create(serializeModel(buildEval(resolveConfig({ ...cfg, structured: { observed: 'top-half', model: m } }))));
+        return async (params: Record<string, TensorData>) => {
+          const feeds: Record<string, ort.Tensor> = {
+            x: new ort.Tensor('float64', x, [B, D]),
+            eps: new ort.Tensor('float64', epsTrainer, [1, B, 2]),
+          };
+          for (const n of s.inputNames)
+            if (params[n]) feeds[n] = new ort.Tensor('float64', params[n].data as Float64Array, [...params[n].shape]);
+          return -mean((await s.run(feeds)).elbo.data as Float64Array);
         };
-        const fd = ((await loss(shift(h))) - (await loss(shift(-h)))) / (2 * h);
-        const g = ((before[name].data as Float64Array)[k] - (after[name].data as Float64Array)[k]) / 0.1;
-        expect(Math.abs(g - fd), `${name}[${k}]`).toBeLessThan(1e-6 + 1e-6 * Math.abs(fd));
-        checked++;
+      };
+      const cvae = await negElbo('cvae');
+      const gsnn = await negElbo('gsnn');
+      const loss = async (params: Record<string, TensorData>) =>
+        model === 'cvae' ? cvae(params) : alpha * (await cvae(params)) + (1 - alpha) * (await gsnn(params));
+      const h = 1e-6;
+      let checked = 0;
+      let gsnnOnly = 0;
+      for (const name of Object.keys(before)) {
+        for (const k of [0, 3]) {
+          if (k >= before[name].data.length) continue;
+          const shift = (d: number) => {
+            const c = Float64Array.from(before[name].data as Float64Array);
+            c[k] += d;
+            return { ...before, [name]: tensorData('float64', before[name].shape, c) };
+          };
+          const fd = ((await loss(shift(h))) - (await loss(shift(-h)))) / (2 * h);
+          const g = ((before[name].data as Float64Array)[k] - (after[name].data as Float64Array)[k]) / 0.1;
+          expect(Math.abs(g - fd), `${name}[${k}]`).toBeLessThan(1e-6 + 1e-6 * Math.abs(fd));
+          if (model === 'hybrid' && name.startsWith('prior.')) {
+            // The prior network's gradient differs from the CVAE's alone: the GSNN term reaches it through z.
+            const fdCvae = ((await cvae(shift(h))) - (await cvae(shift(-h)))) / (2 * h);
+            if (Math.abs(alpha * fdCvae - fd) > 1e-4) gsnnOnly++;
+          }
+          checked++;
+        }
       }
-    }
-    // Encoder (recognition), prior network and decoder (generation) all get gradients.
-    expect(Object.keys(before).some((n) => n.startsWith('prior.'))).toBe(true);
-    expect(Object.keys(before).some((n) => n.startsWith('encoder.'))).toBe(true);
-    expect(checked).toBeGreaterThan(15);
-  });
+      // Encoder (recognition), prior network and decoder (generation) all get gradients.
+      expect(Object.keys(before).some((n) => n.startsWith('prior.'))).toBe(true);
+      expect(Object.keys(before).some((n) => n.startsWith('encoder.'))).toBe(true);
+      expect(checked).toBeGreaterThan(15);
+      if (model === 'hybrid') expect(gsnnOnly).toBeGreaterThan(2);
+    });
+  }
 
   it('log p(y|x) by importance sampling: ≥ the conditional ELBO, non-decreasing in k; the KL is analytic', async () => {
     const cfg = cfgOf('left-half');

@@ -16,16 +16,18 @@
  *
  * `model` picks what is trained: 'cvae' as above; 'gsnn' (the paper's Gaussian stochastic neural network) with the
  * prior network as q, so the KL is 0 and the loss is −E_{p(z|x)}[log p(y|x, z)] — training and testing then sample z
- * the same way, and the importance weights become plain Monte Carlo; 'baseline' a deterministic network y = f(x)
- * (the generation network with z multiplied by 0), the paper's comparison point, whose log p(y|x) is exact.
+ * the same way, and the importance weights become plain Monte Carlo; 'hybrid' the paper's weighted sum of the two,
+ * α·L_CVAE + (1 − α)·L_GSNN (eq. 9; `alpha`, default 0.5), a CVAE in every graph but the train step's loss;
+ * 'baseline' a deterministic network y = f(x) (the generation network with z multiplied by 0), the paper's
+ * comparison point, whose log p(y|x) is exact.
  */
 import type { Graph, Value } from '../../ir/graph.js';
 import { tensorData } from '../../ir/tensor.js';
 import { activation, linear, mlp } from '../../nn/layers.js';
 import type { ParamBinder } from '../../nn/params.js';
-import { inputSize, type StructuredConfig, type VaeConfig } from '../config.js';
+import { inputSize, STRUCTURED_HYBRID_ALPHA, type StructuredConfig, type VaeConfig } from '../config.js';
 import { gaussianEntropy, gaussianLogProb, klGaussiansPerDim } from '../distributions.js';
-import { decode, encode, type Posterior } from '../vae.js';
+import { decode, encode, logLikelihood, type Posterior } from '../vae.js';
 import { broadcastLabel } from './conditional.js';
 import type { Conditions, FamilyInput, LatentFamily, LatentSample } from './family.js';
 import { gaussianFreePosterior, gaussianLogQ, gaussianSample } from './gaussian.js';
@@ -110,7 +112,7 @@ export function structuredFamily(cfg: VaeConfig): LatentFamily<Posterior, Latent
     decoderInputs: [input],
     freePosterior: gaussianFreePosterior(L),
     // CVAE: the recognition network; GSNN and the baseline train with the prior network as q (KL = 0).
-    encode: (g, p, x, cond) => (s.model === 'cvae' ? recognition(g, p, x) : priorNet(g, p, obs(g, x, cond))),
+    encode: (g, p, x, cond) => (s.model === 'cvae' || s.model === 'hybrid' ? recognition(g, p, x) : priorNet(g, p, obs(g, x, cond))),
     sample: (g, _p, q, eps, reparameterized) => gaussianSample(g, q, eps, reparameterized),
     logQ: gaussianLogQ,
     entropy: (g, q) => gaussianEntropy(g, q.logvar),
@@ -129,5 +131,19 @@ export function structuredFamily(cfg: VaeConfig): LatentFamily<Posterior, Latent
     },
     // The completed image: the given pixels as they are, the generated ones as the decoder's means.
     compose: (g, mean, cond) => g.Add(g.Mul(obs(g, undefined, cond), observed(g)), g.Mul(mean, unobserved(g))),
+    // The hybrid: loss = α·(−L_CVAE) + (1 − α)·(−L_GSNN), the GSNN term −E_{p(z|x)}[log p(y|x, z)] with z drawn from
+    // the prior network by the step's own ε (each term is unbiased for its expectation; sharing ε only correlates them).
+    mixedLoss:
+      s.model === 'hybrid'
+        ? (g, p, x, eps, cond) => {
+            const alpha = s.alpha ?? STRUCTURED_HYBRID_ALPHA;
+            const c = obs(g, x, cond);
+            const pr = priorNet(g, p, c);
+            const z = g.Add(pr.mu, g.Mul(g.Exp(g.Mul(pr.logvar, 0.5)), eps));
+            const logpy = logLikelihood(g, p, cfg, x, generation(g, p, z, c), unobserved(g));
+            const extra = g.scope('gsnn', () => g.Mul(g.Neg(g.ReduceMean(logpy)), 1 - alpha));
+            return { weight: alpha, extra };
+          }
+        : undefined,
   };
 }

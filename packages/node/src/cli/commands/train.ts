@@ -22,13 +22,13 @@ import {
 import { type Command, type CommandContext, defaultErr } from '../context.js';
 
 /**
- * --task complete --observed PART [--completion-model cvae|gsnn|baseline]: a structured-output model (image
+ * --task complete --observed PART [--completion-model cvae|gsnn|hybrid|baseline [--hybrid-alpha A]]: a structured-output model (image
  * completion, Sohn et al. 2015) — the config's `structured` field, from the command line.
  */
 function taskConfig(v: CommandContext['v'], config: Partial<VaeConfig> | undefined): Partial<VaeConfig> | undefined {
   if (v.task === undefined) {
-    if (v.observed !== undefined || v['completion-model'] !== undefined)
-      throw new UsageError('--observed and --completion-model go with --task complete');
+    if (v.observed !== undefined || v['completion-model'] !== undefined || v['hybrid-alpha'] !== undefined)
+      throw new UsageError('--observed, --completion-model and --hybrid-alpha go with --task complete');
     return config;
   }
   if (v.task !== 'complete') throw new UsageError(`--task must be 'complete' (image completion), got '${v.task}'`);
@@ -36,10 +36,14 @@ function taskConfig(v: CommandContext['v'], config: Partial<VaeConfig> | undefin
   if (!(OBSERVED_PARTS as readonly string[]).includes(v.observed))
     throw new UsageError(`--observed must be one of ${OBSERVED_PARTS.join(', ')}, got '${v.observed}'`);
   const model = v['completion-model'] ?? 'cvae';
-  if (!['cvae', 'gsnn', 'baseline'].includes(model))
-    throw new UsageError(`--completion-model must be cvae, gsnn or baseline, got '${model}'`);
+  if (!['cvae', 'gsnn', 'hybrid', 'baseline'].includes(model))
+    throw new UsageError(`--completion-model must be cvae, gsnn, hybrid or baseline, got '${model}'`);
+  if (v['hybrid-alpha'] !== undefined && model !== 'hybrid')
+    throw new UsageError(`--hybrid-alpha goes with --completion-model hybrid (the model is ${model})`);
   if (config?.structured) throw new UsageError('--task complete and a config with "structured": give one of them');
-  return { ...config, structured: { observed: v.observed as StructuredConfig['observed'], model: model as StructuredConfig['model'] } };
+  const structured: StructuredConfig = { observed: v.observed as StructuredConfig['observed'], model: model as StructuredConfig['model'] };
+  if (model === 'hybrid') structured.alpha = num(v['hybrid-alpha'], 'hybrid-alpha', 0.5, { min: 0, max: 1 });
+  return { ...config, structured };
 }
 
 async function run({ argv, v, out, err, note }: CommandContext): Promise<number> {
@@ -124,7 +128,8 @@ ${BINARIZE_HELP('dynamic for mnist-full, none for image folders, threshold other
   --config model.json   model options: arch, hidden, latent, likelihood, objective, optimizer, … (see README)
   --task complete       image completion (a structured-output model, Sohn et al. 2015): --observed
                         top-half|left-half|quadrant|three-quadrants is the part of each image given, the model
-                        generates the rest; --completion-model cvae|gsnn|baseline  [cvae]
+                        generates the rest; --completion-model cvae|gsnn|hybrid|baseline  [cvae];
+                        --hybrid-alpha A: the hybrid's weight of the CVAE bound, α·CVAE + (1−α)·GSNN  [0.5]
   --epochs N            1 … ${LIMITS.epochs}  [10]
   --batch B             examples per step, 1 … ${LIMITS.batch}  [128]
   --lr LR               learning rate, > 0  [1e-3]
