@@ -106,7 +106,7 @@ export interface VaeConfig {
   examples?: number;
   /** Adam steps that fit q for a new x (encoder.onnx and eval.onnx run them), and per training step for semi-amortized; default 100 (per-datapoint), 10 (semi-amortized). */
   refineSteps?: number;
-  /** Adam's learning rate for the q table and for the refinement steps; default 0.05. */
+  /** Adam's learning rate for the q table and for the refinement steps; default 1 (per-datapoint), 0.05 (semi-amortized). */
   refineLr?: number;
   optimizer: OptimizerConfig;
   dtype: 'float32' | 'float64';
@@ -232,7 +232,7 @@ function validateStructured(cfg: VaeConfig, bad: (field: string, why: string) =>
 }
 
 /** Defaults of per-datapoint inference (resolveConfig writes them into the config, so a bundle records them). */
-export const PER_DATAPOINT_DEFAULTS = { refineSteps: 100, refineLr: 0.05 } as const;
+export const PER_DATAPOINT_DEFAULTS = { refineSteps: 100, refineLr: 1 } as const;
 /** Defaults of semi-amortized inference: K refinement steps per training step cost K decoder passes more. */
 export const SEMI_AMORTIZED_DEFAULTS = { refineSteps: 10, refineLr: 0.05 } as const;
 

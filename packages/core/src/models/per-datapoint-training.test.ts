@@ -65,7 +65,7 @@ describe('per-datapoint training', () => {
       'q.logvar.adam_v',
       Q_UPDATES,
     ]);
-    expect(cfg.refineLr).toBe(0.05);
+    expect(cfg.refineLr).toBe(1);
     expect(() => resolveConfig({ inference: 'per-datapoint' })).toThrow(/examples must be the number of training examples/);
     expect(() => resolveConfig({ examples: 10 })).toThrow(/examples is an option of per-datapoint and semi-amortized inference/);
     expect(() => pd({ latentType: 'bernoulli' })).toThrow(/optimizes Gaussian q_i/);
