@@ -6,15 +6,21 @@
  *   - train_step's 'named' layout (a feed per tensor) against 'flat' (one vector per kind), reference model, batch 128;
  *   - the Bernoulli log-likelihood: Softplus against Σ(x−½)l + Σ(log σ(|l|) − ½|l|), forward + backward, [128, 784];
  *   - IWAE evaluation: cache-sized runs (evalChunking) against the old 128 samples × 100 examples;
- *   - the PRNG's normals per second.
+ *   - the PRNG's normals per second;
+ *   - the step's floor: what a lone Adam update (the 12 elementwise ops over the flat vector) and handing three
+ *     P-vectors back through the binding cost against the whole step, for the reference model (batch 128) and the
+ *     Burda MLP (batch 20); Adam in 8 cache-sized chunks against one pass;
+ *   - sessions: three train sessions of one model in one process, interleaved round by round.
  *
  *   npm run build && node bench/levers.mjs            # add --json for one JSON object
  */
+import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 import * as ort from 'onnxruntime-node';
 import {
   buildEval,
   buildTrainStep,
+  createBundle,
   Evaluator,
   flatLayout,
   Graph,
@@ -24,7 +30,9 @@ import {
   Prng,
   parameterSpecs,
   REFERENCE_VAE,
+  resolveConfig,
   serializeModel,
+  Trainer,
   updatedName,
 } from '../packages/core/dist/internal.js';
 
@@ -158,6 +166,88 @@ async function evalChunks() {
   return { auto_gflops: flop / t.auto / 1e6, old_gflops: flop / t.old / 1e6, k5000_10k_seconds: (t.auto / 1000) * (1e4 / n) * 5 };
 }
 
+/** Adam as train_step does it (optim/optimizer.ts, constants folded), over a P-vector, in `chunks` Split parts. */
+function adamGraph(n, chunks) {
+  const g = new Graph('adam');
+  const ins = ['p', 'm', 'v', 'd'].map((k) => g.input(k, 'float32', [n]));
+  const step = (p, m, v, d) => {
+    const m2 = g.Add(g.Mul(m, 0.9), g.Mul(d, 0.1));
+    const v2 = g.Add(g.Mul(v, 0.999), g.Mul(g.Mul(d, d), 0.001));
+    return [g.Sub(p, g.Mul(g.Div(m2, g.Add(g.Sqrt(v2), 1e-8)), 1e-3)), m2, v2];
+  };
+  let outs;
+  if (chunks === 1) outs = step(...ins);
+  else {
+    const base = Math.ceil(n / chunks);
+    const sizes = Array.from({ length: chunks }, (_, i) => Math.min(base, n - i * base));
+    const parts = ins.map((x) => g.Split(x, 0, sizes));
+    const res = sizes.map((_, i) => step(...parts.map((q) => q[i])));
+    outs = [0, 1, 2].map((j) =>
+      g.Concat(
+        res.map((r) => r[j]),
+        0,
+      ),
+    );
+  }
+  for (const [i, o] of outs.entries()) g.output(o, `o${i}`);
+  return g;
+}
+
+/** The step against its memory-bound parts: a lone Adam update and three P-vectors handed back (Identity). */
+async function stepFloor(cfg, B) {
+  const st = initialState(cfg, 0);
+  const P = Object.values(st.params).reduce((a, t) => a + t.data.length, 0);
+  const b = await createBundle(cfg, st);
+  const tr = new Trainer(ort, await ort.InferenceSession.create(b.files['train_step.onnx']), b.manifest, st, { lr: 1e-3 });
+  const x = f32(B * 784, (i) => ((i * 7919) % 3 === 0 ? 1 : 0));
+  const vec = (fn) => new ort.Tensor('float32', f32(P, fn), [P]);
+  const adamFeeds = { p: vec(Math.sin), m: vec(Math.cos), v: vec(() => 0.5), d: vec((i) => Math.sin(3 * i)) };
+  const runOf = async (g, feeds) => {
+    const s = await ort.InferenceSession.create(serializeModel(g));
+    return async () => {
+      const o = await s.run(feeds);
+      for (const t of Object.values(o)) t.dispose?.();
+    };
+  };
+  const ident = new Graph('identity');
+  for (const k of ['p', 'm', 'v']) ident.output(ident.Identity(ident.input(k, 'float32', [P])), `o${k}`);
+  const t = await compare({
+    step: () => tr.trainStep(x, B),
+    adam: await runOf(adamGraph(P, 1), adamFeeds),
+    adam8: await runOf(adamGraph(P, 8), adamFeeds),
+    returns: await runOf(ident, { p: adamFeeds.p, m: adamFeeds.m, v: adamFeeds.v }),
+  });
+  return { P, ...t };
+}
+
+/** Three train sessions of the reference model in one process, timed round by round: ms/step [session][round]. */
+async function sessions() {
+  const cfg = REFERENCE_VAE;
+  const B = 128;
+  const x = f32(B * 784, (i) => ((i * 7919) % 3 === 0 ? 1 : 0));
+  const ss = [];
+  for (let i = 0; i < 3; i++) {
+    const st = initialState(cfg, 0);
+    const b = await createBundle(cfg, st);
+    const tr = new Trainer(ort, await ort.InferenceSession.create(b.files['train_step.onnx']), b.manifest, st, { lr: 1e-3 });
+    ss.push(() => tr.trainStep(x, B));
+  }
+  const out = ss.map(() => []);
+  for (let r = 0; r < 3; r++) {
+    for (const [i, f] of ss.entries()) {
+      for (let w = 0; w < 5; w++) await f();
+      const reps = [];
+      for (let k = 0; k < 5; k++) {
+        const t0 = performance.now();
+        for (let j = 0; j < 20; j++) await f();
+        reps.push((performance.now() - t0) / 20);
+      }
+      out[i].push(median(reps));
+    }
+  }
+  return out;
+}
+
 function prngNormals() {
   const p = new Prng(1);
   const a = new Float32Array(1 << 16);
@@ -181,6 +271,12 @@ const forms = await bernoulliForms();
 log('IWAE evaluation …');
 const ev = await evalChunks();
 const ns = prngNormals();
+log('the step against its memory-bound parts …');
+const floorRef = await stepFloor(REFERENCE_VAE, 128);
+const BURDA = resolveConfig(JSON.parse(readFileSync(new URL('../models/presets/burda-1layer.json', import.meta.url), 'utf8')));
+const floorBurda = await stepFloor(BURDA, 20);
+log('three sessions in one process …');
+const sess = await sessions();
 const stepFlop = 2 * 128 * (784 * 400 + 400 * 20 * 2 + 20 * 400 + 400 * 784) * 3 - 2 * 128 * 784 * 400; // fwd + bwd, no dX of layer 1
 const result = {
   matmul_gflops_128x784x400: mmStep,
@@ -196,6 +292,9 @@ const result = {
   eval_fraction_of_matmul: ev.auto_gflops / mmEval,
   eval_k5000_10k_digits_s: ev.k5000_10k_seconds,
   prng_ns_per_normal: ns,
+  floor_reference: floorRef,
+  floor_burda_batch20: floorBurda,
+  sessions_ms_by_round: sess,
 };
 if (json) process.stdout.write(`${JSON.stringify(result)}\n`);
 else {
@@ -210,5 +309,17 @@ Bernoulli Softplus → split form, fwd+bwd (ms)      ${r(forms.softplus, 3).padS
 IWAE eval 128×100 → cache-sized runs (GFLOP/s)    ${r(ev.old_gflops, 1).padStart(8)} ${r(ev.auto_gflops, 1).padStart(10)} ${r(ev.auto_gflops / ev.old_gflops).padStart(7)}
   eval: ${r(100 * result.eval_fraction_of_matmul, 0)}% of the lone-MatMul rate; eval --k 5000 over 10,000 digits ≈ ${r(ev.k5000_10k_seconds, 0)} s
 PRNG normals (ns each)                                        ${r(ns, 1).padStart(9)}
+Adam in one pass → 8 cache-sized chunks, P = ${floorRef.P} (ms) ${r(floorRef.adam, 3).padStart(6)} ${r(floorRef.adam8, 3).padStart(10)} ${r(floorRef.adam / floorRef.adam8).padStart(7)}
+${[
+  ['reference, batch 128', floorRef],
+  ['Burda MLP, batch 20', floorBurda],
+]
+  .map(
+    ([name, f]) =>
+      `step floor, ${name} (P = ${f.P}): step ${r(f.step, 3)} ms; a lone Adam update ${r(f.adam, 3)} ms (${r((100 * f.adam) / f.step, 0)}%); three P-vectors returned ${r(f.returns, 3)} ms (${r((100 * f.returns) / f.step, 0)}%)`,
+  )
+  .join('\n')}
+three train sessions in one process, ms/step by round (5 × 20 steps each):
+${sess.map((rs, i) => `  session ${i + 1}: ${rs.map((v) => r(v)).join('  ')}`).join('\n')}
 `);
 }

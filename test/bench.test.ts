@@ -22,6 +22,7 @@ const POSITIVE = [
   'matmul_gflops',
   'matmul_1t_gflops',
   'matmul_large_gflops',
+  'matmul_eval_shape_gflops',
   'flops_per_step',
   'fraction_of_matmul',
   'wasm_ms_per_step',
@@ -36,6 +37,7 @@ const POSITIVE = [
   'eval_samples_per_s',
   'eval_gflops',
   'eval_fraction_of_matmul',
+  'eval_fraction_of_eval_shape_matmul',
   'eval_k5000_10k_digits_projected_s',
 ];
 /** Keys that are null where the row cannot run here (no torch, one core, --quick), else finite and > 0. */
