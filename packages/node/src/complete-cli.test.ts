@@ -104,7 +104,10 @@ describe('image completion (train --task complete, onnxvae complete)', () => {
       [['--task', 'complete', '--observed', 'middle'], /--observed must be one of top-half, left-half, quadrant, three-quadrants/],
       [['--observed', 'top-half'], /--observed, --completion-model and --hybrid-alpha go with --task complete/],
       [['--task', 'paint', '--observed', 'top-half'], /--task must be 'complete'/],
-      [['--task', 'complete', '--observed', 'top-half', '--completion-model', 'gan'], /--completion-model must be cvae, gsnn, hybrid or baseline/],
+      [
+        ['--task', 'complete', '--observed', 'top-half', '--completion-model', 'gan'],
+        /--completion-model must be cvae, gsnn, hybrid or baseline/,
+      ],
       [['--task', 'complete', '--observed', 'top-half', '--hybrid-alpha', '0.5'], /--hybrid-alpha goes with --completion-model hybrid/],
       [['--task', 'complete', '--observed', 'top-half', '--completion-model', 'hybrid', '--hybrid-alpha', '2'], /--hybrid-alpha/],
       [['--hybrid-alpha', '0.5'], /--hybrid-alpha go with --task complete/],

@@ -91,7 +91,9 @@ describe('structured-output models', () => {
       await t.trainStep(x, B);
       const after = (await t.snapshot()).params;
       const negElbo = async (m: 'cvae' | 'gsnn') => {
-        const s = await ort.InferenceSession.create(serializeModel(buildEval(resolveConfig({ ...cfg, structured: { observed: 'top-half', model: m } }))));
+        const s = await ort.InferenceSession.create(
+          serializeModel(buildEval(resolveConfig({ ...cfg, structured: { observed: 'top-half', model: m } }))),
+        );
         return async (params: Record<string, TensorData>) => {
           const feeds: Record<string, ort.Tensor> = {
             x: new ort.Tensor('float64', x, [B, D]),
